@@ -1,0 +1,1 @@
+"""mlextract.theory."""
