@@ -12,6 +12,7 @@ from ._granularity import (
     round_answers,
     top_k_answers,
 )
+from ._http import HTTPOracle
 from ._local import LocalOracle
 from ._log import Journal, QueryLog, row_hashes
 from ._tree import deepest_nodes, node_answers
@@ -21,6 +22,7 @@ __all__ = [
     "AnswerWrapper",
     "BudgetExhausted",
     "Domain",
+    "HTTPOracle",
     "Journal",
     "JournalMismatch",
     "LabelOnly",
