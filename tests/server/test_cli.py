@@ -38,7 +38,7 @@ def test_build_oracle_applies_defenses_in_order():
 
     model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
     o = build_oracle(model, defenses=["rounded:decimals=1"])
-    assert o.query([[1.4]]).tolist() == [[0.6, 0.4]]
+    assert o.query([[0.0]]).tolist() == [[0.8, 0.2]]
     o = build_oracle(model, defenses=["label_only"])
     assert o.output == "label" and o.query([[3.0]]).tolist() == [1]
 
