@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._exceptions import DataAbsent
+
 __all__ = ["Table", "Experiment", "Context", "DataAbsent", "experiment", "experiments"]
 
 
-class DataAbsent(FileNotFoundError):
-    """A reproduction needs a data file that is not on this machine."""
 
 
 @dataclass
