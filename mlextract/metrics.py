@@ -128,8 +128,9 @@ def _canonical(theta, up_to, one_hot_groups):
         theta[:, g] -= shift
         theta[:, -1] += shift[:, 0]
     if up_to in ("class_shift", "softmax"):
-        theta = theta - theta[-1:]
-        theta = theta[:-1] if theta.shape[0] > 1 else theta
+        # Softmax depends only on w_i - w_c; one row (binary) has no such shift.
+        if theta.shape[0] > 1:
+            theta = (theta - theta[-1:])[:-1]
     elif up_to == "scale":
         norms = np.linalg.norm(theta, axis=1, keepdims=True)
         theta = theta / np.where(norms == 0, 1.0, norms)

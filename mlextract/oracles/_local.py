@@ -161,6 +161,16 @@ class LocalOracle(Oracle):
         if not hasattr(v, "predict"):
             return
         need = {"proba": "predict_proba", "logit": "decision_function"}.get(self.output)
+        kind = _kind(v)
+        if self.output == "value" and kind == "classifier":
+            raise ValueError("output='value' is for regressors; the victim is a classifier.")
+        if self.output in ("proba", "logit") and kind == "regressor":
+            raise ValueError(
+                f"output={self.output!r} is for classifiers; the victim is a regressor "
+                "(use output='value')."
+            )
+        if self._is_tree and self.output == "label" and kind == "regressor":
+            raise ValueError("a regression tree has no labels; use output='value'.")
         if self._is_tree and self.output in ("proba", "label", "value"):
             return
         if need is not None and not hasattr(v, need):
@@ -168,8 +178,6 @@ class LocalOracle(Oracle):
                 f"output={self.output!r} needs the victim's {need}, which "
                 f"{type(v).__name__} does not have."
             )
-        if self.output == "value" and _kind(v) == "classifier":
-            raise ValueError("output='value' is for regressors; the victim is a classifier.")
 
     def _raw(self, X):
         v = self.victim
