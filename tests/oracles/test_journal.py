@@ -1,6 +1,7 @@
 """The query log and the SQLite journal: an interrupted extraction never pays twice."""
 
 import sqlite3
+from contextlib import closing
 
 import numpy as np
 import pytest
@@ -106,7 +107,7 @@ def test_fresh_run_writes_every_answer_before_the_attack_sees_it(setting, tmp_pa
         def _extract(self, run):
             for _ in range(3):
                 run.oracle.query(run.oracle.domain.sample(4, random_state=run.rng))
-                with sqlite3.connect(path) as con:  # another reader sees it committed
+                with closing(sqlite3.connect(path)) as con:  # another reader sees it
                     seen.append(con.execute("SELECT COUNT(*) FROM rows").fetchone()[0])
 
     oracle = _oracle(setting, Victim(setting[0]), path)
