@@ -9,6 +9,18 @@ edits another's table code::
     def equation_solving(ctx):
         rows = [...]                     # ctx.quick selects the small size
         return Table(title=..., columns=[...], rows=rows, paper="Tramèr et al. 2016")
+
+Data that mlextract does not ship (Steak, GSS) comes from ``ctx.dataset(name)``,
+which raises :class:`DataAbsent` when the file is not in ``--data-dir``: let it
+propagate to skip the whole table, or catch it to skip one row::
+
+    try:
+        data = ctx.dataset("steak")
+    except DataAbsent:
+        rows.append(["Steak", SKIPPED, None])   # "skipped: data absent (use --data-dir)"
+
+``ctx.quick`` selects the quick size (each experiment at most ~20 s on one core);
+``ctx.smoke`` (``MLEXTRACT_SMOKE=1``, set by the smoke test) asks for less still.
 """
 
 from __future__ import annotations
