@@ -90,6 +90,9 @@ class AnswerWrapper(Oracle):
     def _respond(self, X):
         return self._transform(self.oracle._respond(X), X)
 
+    def _runs(self):
+        return self.oracle._runs()
+
     def _transform(self, answers, X):  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -165,3 +165,18 @@ def test_bugs_in_an_attack_are_not_swallowed(victim):
             raise BudgetExhausted("spent", requested=1, remaining=0)
 
     assert Overspends().extract(_oracle(victim)).status == "budget_exhausted"
+
+
+def test_an_attack_inside_an_attack_is_counted_and_capped(victim):
+    from mlextract.attacks import Retraining
+
+    class Outer(Steps):
+        def _extract(self, run):
+            inner = Retraining(n_queries=50, random_state=run.rng).extract(run.oracle)
+            run.model = inner.model
+            run.info["inner"] = inner
+
+    oracle = _oracle(victim)
+    res = Outer().extract(oracle, budget=30)
+    assert res.info["inner"].status == "budget_exhausted"
+    assert res.info["inner"].n_queries == 30 == res.n_queries == oracle.n_queries

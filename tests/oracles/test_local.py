@@ -366,3 +366,38 @@ def test_estimator_failure_is_an_oracle_error(data3):
     o = LocalOracle(unfitted, output="label", n_features=4)
     with pytest.raises(OracleError, match="NotFittedError"):
         o.query(X[:2])
+
+
+def test_the_log_keeps_its_own_copies(lr3, data3):
+    """Attacks reuse query buffers and edit answers in place; the log must not change."""
+    X = data3[0][:4].copy()
+    o = LocalOracle(lr3, output="proba")
+    ans = o.query(X)
+    expected = lr3.predict_proba(data3[0][:4])
+    X[:] = 0.0
+    ans[:] = -1.0
+    np.testing.assert_array_equal(o.log.X, data3[0][:4])
+    np.testing.assert_array_equal(o.log.answers, expected)
+    np.testing.assert_array_equal(o.query(data3[0][:4], reuse=True), expected)
+
+
+def test_nested_runs_obey_and_count_in_every_enclosing_run(lr3, data3):
+    """An attack that runs another attack on run.oracle stays within its own cap."""
+    from mlextract.oracles import LabelOnly
+
+    X = data3[0]
+    v = CountingVictim(lr3)
+    o = LocalOracle(v, n_features=4, classes=[0, 1, 2])
+    outer = o.run(budget=10)
+    inner = outer.run(budget=100)
+    assert inner.run_remaining == 10
+    inner.query(X[:6])
+    assert (inner.n_asked, outer.n_asked, o.n_queries) == (6, 6, 6)
+    with pytest.raises(BudgetExhausted):
+        inner.query(X[:5])  # the outer cap: 4 left
+    wrapped = LabelOnly(outer)  # a wrapper over a run counts in the run too
+    wrapped.query(X[:4])
+    assert outer.n_asked == 10 and outer.run_remaining == 0 and v.rows == 10
+    with pytest.raises(BudgetExhausted):
+        wrapped.query(X[:1])
+    assert len(outer.run_log()) == 10 and len(inner.run_log()) == 10
