@@ -39,6 +39,7 @@ import gzip
 import io
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,10 +58,15 @@ DATA_DIR_ENV = "MLEXTRACT_DATA_DIR"
 
 # ---------------------------------------------------------------------- files
 def shipped_dir() -> Path | None:
-    """The repository's ``datasets/`` folder (source checkout or editable install)."""
+    """The folder of the shipped data files.
+
+    The repository's ``datasets/`` (a source checkout or an editable install), else
+    ``<prefix>/share/mlextract/datasets`` where a regular install puts them.
+    """
     here = Path(__file__).resolve().parent
-    for cand in (here.parent / "datasets", here / "_datasets"):
-        if cand.is_dir():
+    for cand in (here.parent / "datasets",
+                 Path(sys.prefix) / "share" / "mlextract" / "datasets"):
+        if (cand / "adult.data.gz").is_file():
             return cand
     return None
 
