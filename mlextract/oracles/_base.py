@@ -36,14 +36,17 @@ class _Meter:
         self._journal_path = journal
         self._signature = signature
 
-    def open_journal(self, signature: str):
+    def open_journal(self, signature):
+        """Open the journal on first use; ``signature`` is a str or a callable giving it."""
         if self._journal_path is not None and self.journal is None:
+            if callable(signature):
+                signature = signature()
             self.journal = Journal(self._journal_path, signature=signature)
 
     def ask(self, oracle, X, *, phase=None, reuse=False, limit=None, stats=None):
         """Answer ``X`` through ``oracle._respond``, counting only paid rows."""
         with self.lock:
-            self.open_journal(oracle._signature())
+            self.open_journal(oracle._signature)
             n = X.shape[0]
             # Hashes serve the cache and the journal; plain queries skip them.
             hashes = row_hashes(X) if (reuse or self.journal is not None) else None

@@ -203,11 +203,28 @@ class LocalOracle(Oracle):
         return ans
 
     def _signature(self) -> str:
-        name = type(self.victim).__name__
         return (
-            f"LocalOracle({name}, output={self.output}, decimals={self.decimals}, "
-            f"top_k={self.top_k}, n_features={self.n_features})"
+            f"LocalOracle({_fingerprint(self.victim)}, output={self.output}, "
+            f"decimals={self.decimals}, top_k={self.top_k}, n_features={self.n_features})"
         )
+
+
+def _fingerprint(victim) -> str:
+    """The victim's type, and for a model a hash of its fitted state.
+
+    A journal records it, so that a re-run against a retrained model of the same
+    type is refused instead of replaying the old model's answers. Plain functions
+    are named only: their state (counters, clients) is not the model.
+    """
+    name = type(victim).__name__
+    if not hasattr(victim, "predict"):
+        return getattr(victim, "__qualname__", name)
+    import joblib
+
+    try:
+        return f"{name}#{joblib.hash(victim)}"
+    except Exception:  # unpicklable parts: fall back to the type, as for functions
+        return name
 
 
 def _int_at_least(value, name, low):

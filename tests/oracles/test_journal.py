@@ -242,3 +242,17 @@ def test_label_answers_replay_with_their_type(tmp_path):
     out = again.query(X)
     assert out.tolist() == first.tolist() == ["ham", "spam", "spam"]
     assert again.n_queries == 0 and again.n_replayed == 3
+
+
+def test_a_retrained_victim_of_the_same_type_is_refused(setting, tmp_path):
+    path = tmp_path / "run.sqlite"
+    model, dom = setting
+    LocalOracle(model, output="proba", domain=dom, journal=path).query(dom.sample(3, 0))
+    X = dom.sample(200, random_state=1)
+    retrained = LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+    other = LocalOracle(retrained, output="proba", domain=dom, journal=path)
+    with pytest.raises(JournalMismatch, match="written by another oracle"):
+        other.query(dom.sample(3, 0))
+    same = LocalOracle(model, output="proba", domain=dom, journal=path)
+    same.query(dom.sample(3, 0))
+    assert same.n_replayed == 3 and same.n_queries == 0
