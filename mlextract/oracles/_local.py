@@ -197,7 +197,8 @@ class LocalOracle(Oracle):
     def _respond(self, X):
         ans = self._raw(X)
         if self.top_k is not None:
-            ans = top_k_answers(ans, self.top_k)
+            fill = -np.inf if self.output == "logit" else 0.0
+            ans = top_k_answers(ans, self.top_k, fill=fill)
         if self.decimals is not None:
             ans = round_answers(ans, self.decimals)
         return ans

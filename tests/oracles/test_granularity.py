@@ -157,3 +157,18 @@ def test_a_custom_wrapper_is_a_defense(victim):
     o = Flip(LocalOracle(model, output="proba"))
     np.testing.assert_array_equal(o.query(X[:3]), model.predict_proba(X[:3])[:, ::-1])
     assert o.n_queries == 3 and o.domain is None and o.n_features == 5
+
+
+def test_top_k_logits_keep_the_argmax(victim):
+    """Zeros would outrank negative decision values; the rest read -inf instead."""
+    model, X = victim
+    d = model.decision_function(X[:50])
+    for o in (TopK(LocalOracle(model, output="logit"), k=1),
+              LocalOracle(model, output="logit", top_k=1)):
+        ans = o.query(X[:50])
+        assert np.all(np.isneginf(ans).sum(axis=1) == 3)
+        np.testing.assert_array_equal(ans.max(axis=1), d.max(axis=1))
+        np.testing.assert_array_equal(LabelOnly(o).query(X[:50]), model.predict(X[:50]))
+    assert top_k_answers(np.array([[-1.0, -2.0, -3.0]]), 1, fill=-np.inf).tolist() == [
+        [-1.0, -np.inf, -np.inf]
+    ]
