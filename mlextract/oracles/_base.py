@@ -36,6 +36,13 @@ class _Meter:
         self._journal_path = journal
         self._signature = signature
 
+    def __getstate__(self):
+        raise TypeError(
+            "an oracle cannot be copied or sent to another process: the queries asked "
+            "there would not be counted here. Build the oracle inside the worker "
+            "function (ctx.map(func, items) with func creating its own LocalOracle)."
+        )
+
     def open_journal(self, signature):
         """Open the journal on first use; ``signature`` is a str or a callable giving it."""
         if self._journal_path is not None and self.journal is None:

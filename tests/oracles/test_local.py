@@ -401,3 +401,14 @@ def test_nested_runs_obey_and_count_in_every_enclosing_run(lr3, data3):
     with pytest.raises(BudgetExhausted):
         wrapped.query(X[:1])
     assert len(outer.run_log()) == 10 and len(inner.run_log()) == 10
+
+
+def test_an_oracle_cannot_leave_the_process_uncounted(lr3):
+    import copy
+    import pickle
+
+    o = LocalOracle(lr3)
+    with pytest.raises(TypeError, match="would not be counted here"):
+        pickle.dumps(o)
+    with pytest.raises(TypeError, match="Build the oracle inside the worker"):
+        copy.deepcopy(o)
