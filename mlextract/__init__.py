@@ -4,7 +4,7 @@ The public face: oracles (the victim's query interface), attacks, results and
 metrics. See the README for the two commands and a short example.
 """
 
-from . import attacks, metrics, oracles
+from . import attacks, datasets, metrics, oracles
 from ._exceptions import BudgetExhausted, JournalMismatch, OracleError
 from .attacks import Attack, ExtractionResult, available, extract
 from .oracles import Domain, LabelOnly, LocalOracle, Oracle, Rounded, TopK
@@ -26,6 +26,7 @@ __all__ = [
     "__version__",
     "attacks",
     "available",
+    "datasets",
     "extract",
     "metrics",
     "oracles",

@@ -1,6 +1,6 @@
 """Exceptions raised by mlextract."""
 
-__all__ = ["BudgetExhausted", "OracleError", "JournalMismatch"]
+__all__ = ["BudgetExhausted", "OracleError", "JournalMismatch", "DataAbsent"]
 
 
 class BudgetExhausted(RuntimeError):
@@ -33,4 +33,13 @@ class JournalMismatch(ValueError):
 
     The journal replays answers in order, matching rows by an exact hash of the
     input: a different attack, seed, victim or setting makes the sequences diverge.
+    """
+
+
+class DataAbsent(FileNotFoundError):
+    """A data file is not on this machine (a data set mlextract may not ship).
+
+    Steak and GSS are read from a folder the user names (``data_dir``,
+    ``--data-dir`` or ``$MLEXTRACT_DATA_DIR``); a reproduction that needs an absent
+    file prints "skipped: data absent (use --data-dir)".
     """

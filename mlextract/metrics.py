@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._random import check_rng
 from .oracles import Domain
 
 __all__ = [
@@ -75,7 +76,7 @@ def uniform_agreement(victim, copy, domain: Domain, *, n: int = 100_000, random_
         raise TypeError(f"domain must be a Domain; got {type(domain).__name__}.")
     if n < 1:
         raise ValueError(f"n must be >= 1; got {n}.")
-    rng = np.random.default_rng(random_state)
+    rng = check_rng(random_state)
     same = 0
     done = 0
     while done < n:
@@ -128,8 +129,9 @@ def _canonical(theta, up_to, one_hot_groups):
         theta[:, g] -= shift
         theta[:, -1] += shift[:, 0]
     if up_to in ("class_shift", "softmax"):
-        theta = theta - theta[-1:]
-        theta = theta[:-1] if theta.shape[0] > 1 else theta
+        # Softmax depends only on w_i - w_c; one row (binary) has no such shift.
+        if theta.shape[0] > 1:
+            theta = (theta - theta[-1:])[:-1]
     elif up_to == "scale":
         norms = np.linalg.norm(theta, axis=1, keepdims=True)
         theta = theta / np.where(norms == 0, 1.0, norms)

@@ -9,6 +9,18 @@ edits another's table code::
     def equation_solving(ctx):
         rows = [...]                     # ctx.quick selects the small size
         return Table(title=..., columns=[...], rows=rows, paper="Tramèr et al. 2016")
+
+Data that mlextract does not ship (Steak, GSS) comes from ``ctx.dataset(name)``,
+which raises :class:`DataAbsent` when the file is not in ``--data-dir``: let it
+propagate to skip the whole table, or catch it to skip one row::
+
+    try:
+        data = ctx.dataset("steak")
+    except DataAbsent:
+        rows.append(["Steak", SKIPPED, None])   # "skipped: data absent (use --data-dir)"
+
+``ctx.quick`` selects the quick size (each experiment at most ~20 s on one core);
+``ctx.smoke`` (``MLEXTRACT_SMOKE=1``, set by the smoke test) asks for less still.
 """
 
 from __future__ import annotations
@@ -21,11 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._exceptions import DataAbsent
+
 __all__ = ["Table", "Experiment", "Context", "DataAbsent", "experiment", "experiments"]
 
 
-class DataAbsent(FileNotFoundError):
-    """A reproduction needs a data file that is not on this machine."""
 
 
 @dataclass
@@ -102,6 +114,12 @@ class Context:
     ----------
     quick : bool
         Run the small size (the README's main job: a few minutes in all).
+    smoke : bool
+        Shrink further: the smoke test (``MLEXTRACT_SMOKE=1``) runs every quick
+        experiment and must finish within 60 s in all, so an experiment whose quick
+        size takes more than a few seconds should cut its grid when ``ctx.smoke``
+        is set (fewer budgets, repetitions or uniform points). Its numbers are only
+        checked for running, never reported as results.
     data_dir : Path or None
         Where Steak, GSS and other data that mlextract does not ship live.
     out_dir : Path
@@ -121,6 +139,7 @@ class Context:
     n_jobs: int = 1
     backend: str | None = None
     progress: bool = True
+    smoke: bool = False
 
     def map(self, func: Callable, items, *, desc: str = "") -> list:
         """``[func(item) for item in items]``, in parallel through joblib."""
@@ -150,6 +169,17 @@ class Context:
         if self.data_dir is not None and (Path(self.data_dir) / filename).exists():
             return Path(self.data_dir) / filename
         raise DataAbsent(f"{filename} not found in data dir {self.data_dir}")
+
+    def dataset(self, name: str, **kwargs):
+        """``mlextract.datasets.load(name)`` reading from this run's data folder.
+
+        Raises :class:`DataAbsent` (so the table prints "skipped: data absent")
+        when a set that mlextract does not ship is not in the folder.
+        """
+        from .. import datasets
+
+        kwargs.setdefault("data_dir", self.data_dir)
+        return datasets.load(name, **kwargs)
 
 
 @dataclass

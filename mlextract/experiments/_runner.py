@@ -24,6 +24,15 @@ def _as_tables(out) -> list[Table]:
     raise TypeError(f"an experiment must return a Table or a list of Tables; got {out!r}.")
 
 
+#: Environment switch: ``MLEXTRACT_SMOKE=1`` runs every experiment at its smoke size.
+SMOKE_ENV = "MLEXTRACT_SMOKE"
+
+
+def smoke_requested() -> bool:
+    """True when ``$MLEXTRACT_SMOKE`` asks for the smoke size ("1", "true", "yes")."""
+    return os.environ.get(SMOKE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
 def machine_line() -> str:
     return (
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
@@ -42,13 +51,20 @@ def reproduce(
     random_state: int = 0,
     progress: bool = True,
     stream=None,
+    smoke: bool | None = None,
 ) -> int:
     """Run every registered reproduction; return the number that failed.
 
     A reproduction whose data is absent prints "skipped: data absent (use
     --data-dir)"; under ``CI=true`` an absent data folder is a failure instead.
+
+    ``smoke`` (default: the environment variable ``MLEXTRACT_SMOKE`` set to ``1``)
+    sets ``ctx.smoke``, which experiments read to shrink below their quick size;
+    the smoke test runs ``mlextract reproduce --quick`` so, within 60 s.
     """
     stream = stream or sys.stdout
+    if smoke is None:
+        smoke = smoke_requested()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = Context(
@@ -59,6 +75,7 @@ def reproduce(
         n_jobs=n_jobs,
         backend=backend,
         progress=progress,
+        smoke=bool(smoke),
     )
     exps = experiments()
     if only:
@@ -72,7 +89,8 @@ def reproduce(
     index = [
         "# mlextract reproduce",
         "",
-        f"Mode: {'quick' if quick else 'full'}. Machine: {machine_line()}.",
+        f"Mode: {'quick' if quick else 'full'}{' (smoke)' if smoke else ''}. "
+        f"Machine: {machine_line()}.",
         "",
     ]
     t_all = time.perf_counter()

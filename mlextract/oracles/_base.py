@@ -36,16 +36,27 @@ class _Meter:
         self._journal_path = journal
         self._signature = signature
 
-    def open_journal(self, signature: str):
+    def __getstate__(self):
+        raise TypeError(
+            "an oracle cannot be copied or sent to another process: the queries asked "
+            "there would not be counted here. Build the oracle inside the worker "
+            "function (ctx.map(func, items) with func creating its own LocalOracle)."
+        )
+
+    def open_journal(self, signature):
+        """Open the journal on first use; ``signature`` is a str or a callable giving it."""
         if self._journal_path is not None and self.journal is None:
+            if callable(signature):
+                signature = signature()
             self.journal = Journal(self._journal_path, signature=signature)
 
     def ask(self, oracle, X, *, phase=None, reuse=False, limit=None, stats=None):
         """Answer ``X`` through ``oracle._respond``, counting only paid rows."""
         with self.lock:
-            self.open_journal(oracle._signature())
+            self.open_journal(oracle._signature)
             n = X.shape[0]
-            hashes = row_hashes(X)
+            # Hashes serve the cache and the journal; plain queries skip them.
+            hashes = row_hashes(X) if (reuse or self.journal is not None) else None
             sources = np.full(n, PAID, dtype=object)
             answers: list = [None] * n
             todo = np.arange(n)
@@ -86,9 +97,10 @@ class _Meter:
                     self.journal.record(
                         X[new], fresh, [hashes[k] for k in new], phase
                     )
-                for k, a in zip(new, fresh):
-                    answers[k] = a
-            out = np.asarray(_stack(answers))
+                if n_new < n:
+                    for k, a in zip(new, fresh):
+                        answers[k] = a
+            out = np.asarray(fresh) if n_new == n else np.asarray(_stack(answers))
             self.n_queries += n_new
             self.n_replayed += n_replay
             self.n_reused += int(np.sum(sources == REUSED))
@@ -96,7 +108,8 @@ class _Meter:
                 stats["paid"] += n_new
                 stats["replayed"] += n_replay
                 stats["reused"] += int(np.sum(sources == REUSED))
-            self.log.append(X, out, phase=phase, sources=sources, hashes=hashes)
+            # The log keeps its own copies: attacks often reuse their query buffers.
+            self.log.append(X.copy(), out.copy(), phase=phase, sources=sources, hashes=hashes)
             return out
 
 
@@ -179,7 +192,20 @@ class Oracle:
             If the victim failed to answer; earlier queries stay counted and logged.
         """
         X = self._validate(X)
-        return self._meter.ask(self, X, phase=phase, reuse=reuse)
+        runs = self._runs()
+        if not runs:
+            return self._meter.ask(self, X, phase=phase, reuse=reuse)
+        # Asked through one or more runs (nested extractions, wrappers over a run):
+        # every run's cap applies and every run counts the rows.
+        caps = [r.run_budget - r.n_asked for r in runs if r.run_budget is not None]
+        stats = {"paid": 0, "replayed": 0, "reused": 0}
+        out = self._meter.ask(
+            self, X, phase=phase, reuse=reuse, limit=min(caps) if caps else None, stats=stats
+        )
+        for r in runs:
+            for key, value in stats.items():
+                r.stats[key] += value
+        return out
 
     @property
     def n_queries(self) -> int:
@@ -216,6 +242,10 @@ class Oracle:
     # --------------------------------------------------------------- internals
     def _respond(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _runs(self) -> list:
+        """The extraction runs this oracle's queries count towards (innermost first)."""
+        return []
 
     def _signature(self) -> str:
         return f"{type(self).__name__}(output={self.output})"
@@ -292,7 +322,10 @@ class RunOracle(Oracle):
     """One extraction run's view of an oracle: its own cap and counters.
 
     Queries go to the underlying oracle (which counts, budgets and logs them); this
-    view caps the rows the run may ask (paid and replayed), and counts them.
+    view caps the rows the run may ask (paid and replayed), and counts them. Runs
+    nest: a run built on another run (an attack calling another attack's
+    ``extract`` on ``run.oracle``), or on a wrapper of one, obeys every enclosing
+    run's cap, and its rows count in every enclosing run.
     """
 
     def __init__(self, oracle: Oracle, *, budget=None):
@@ -326,9 +359,7 @@ class RunOracle(Oracle):
     @property
     def run_remaining(self):
         """Rows this run may still ask, under both its cap and the oracle's budget."""
-        caps = []
-        if self.run_budget is not None:
-            caps.append(self.run_budget - self.n_asked)
+        caps = [r.run_budget - r.n_asked for r in self._runs() if r.run_budget is not None]
         if self.inner.remaining is not None:
             caps.append(self.inner.remaining + self._meter_pending())
         return None if not caps else max(0, min(caps))
@@ -337,12 +368,11 @@ class RunOracle(Oracle):
         j = self._meter.journal
         return 0 if j is None else j.n_pending
 
-    def query(self, X, *, phase=None, reuse=False):
-        X = self.inner._validate(X)
-        limit = None if self.run_budget is None else self.run_budget - self.n_asked
-        return self._meter.ask(
-            self.inner, X, phase=phase, reuse=reuse, limit=limit, stats=self.stats
-        )
+    def _runs(self):
+        return [self, *self.inner._runs()]
+
+    def _validate(self, X):
+        return self.inner._validate(X)
 
     def _respond(self, X):
         return self.inner._respond(X)

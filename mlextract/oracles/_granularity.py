@@ -27,12 +27,14 @@ def round_answers(answers: np.ndarray, decimals: int) -> np.ndarray:
     return np.round(np.asarray(answers, dtype=np.float64), decimals)
 
 
-def top_k_answers(proba: np.ndarray, k: int) -> np.ndarray:
-    """Keep the ``k`` largest entries of each row, set the others to 0.
+def top_k_answers(proba: np.ndarray, k: int, *, fill: float = 0.0) -> np.ndarray:
+    """Keep the ``k`` largest entries of each row, set the others to ``fill``.
 
     Ties are broken towards the lower class index, as ``argsort`` with a stable
     sort does; the kept values are not renormalised (an API returns the top-k
-    classes with their own scores).
+    classes with their own scores). Probabilities are filled with 0; decision
+    values need ``fill=-inf`` (a 0 could outrank the kept negative scores), which
+    is what the ``TopK`` wrapper and ``LocalOracle(top_k=...)`` use for logits.
     """
     proba = np.asarray(proba, dtype=np.float64)
     if proba.ndim != 2:
@@ -40,7 +42,7 @@ def top_k_answers(proba: np.ndarray, k: int) -> np.ndarray:
     if k >= proba.shape[1]:
         return proba
     order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
-    out = np.zeros_like(proba)
+    out = np.full_like(proba, fill)
     rows = np.arange(proba.shape[0])[:, None]
     out[rows, order] = proba[rows, order]
     return out
@@ -90,6 +92,9 @@ class AnswerWrapper(Oracle):
     def _respond(self, X):
         return self._transform(self.oracle._respond(X), X)
 
+    def _runs(self):
+        return self.oracle._runs()
+
     def _transform(self, answers, X):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -134,7 +139,11 @@ class Rounded(AnswerWrapper):
 
 
 class TopK(AnswerWrapper):
-    """Return only the ``k`` most probable classes' scores; the rest read 0."""
+    """Return only the ``k`` most probable classes' scores.
+
+    The other entries read 0 for probabilities and ``-inf`` for decision values,
+    so the answer's argmax is still the predicted class.
+    """
 
     def __init__(self, oracle: Oracle, *, k: int):
         super().__init__(oracle)
@@ -146,7 +155,8 @@ class TopK(AnswerWrapper):
         self.k = _check_int(k, "k", 1)
 
     def _transform(self, answers, X):
-        return top_k_answers(answers, self.k)
+        fill = -np.inf if self.oracle.output == "logit" else 0.0
+        return top_k_answers(answers, self.k, fill=fill)
 
     def _params(self):
         return f"k={self.k}"

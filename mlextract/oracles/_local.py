@@ -161,6 +161,16 @@ class LocalOracle(Oracle):
         if not hasattr(v, "predict"):
             return
         need = {"proba": "predict_proba", "logit": "decision_function"}.get(self.output)
+        kind = _kind(v)
+        if self.output == "value" and kind == "classifier":
+            raise ValueError("output='value' is for regressors; the victim is a classifier.")
+        if self.output in ("proba", "logit") and kind == "regressor":
+            raise ValueError(
+                f"output={self.output!r} is for classifiers; the victim is a regressor "
+                "(use output='value')."
+            )
+        if self._is_tree and self.output == "label" and kind == "regressor":
+            raise ValueError("a regression tree has no labels; use output='value'.")
         if self._is_tree and self.output in ("proba", "label", "value"):
             return
         if need is not None and not hasattr(v, need):
@@ -168,8 +178,6 @@ class LocalOracle(Oracle):
                 f"output={self.output!r} needs the victim's {need}, which "
                 f"{type(v).__name__} does not have."
             )
-        if self.output == "value" and _kind(v) == "classifier":
-            raise ValueError("output='value' is for regressors; the victim is a classifier.")
 
     def _raw(self, X):
         v = self.victim
@@ -189,17 +197,35 @@ class LocalOracle(Oracle):
     def _respond(self, X):
         ans = self._raw(X)
         if self.top_k is not None:
-            ans = top_k_answers(ans, self.top_k)
+            fill = -np.inf if self.output == "logit" else 0.0
+            ans = top_k_answers(ans, self.top_k, fill=fill)
         if self.decimals is not None:
             ans = round_answers(ans, self.decimals)
         return ans
 
     def _signature(self) -> str:
-        name = type(self.victim).__name__
         return (
-            f"LocalOracle({name}, output={self.output}, decimals={self.decimals}, "
-            f"top_k={self.top_k}, n_features={self.n_features})"
+            f"LocalOracle({_fingerprint(self.victim)}, output={self.output}, "
+            f"decimals={self.decimals}, top_k={self.top_k}, n_features={self.n_features})"
         )
+
+
+def _fingerprint(victim) -> str:
+    """The victim's type, and for a model a hash of its fitted state.
+
+    A journal records it, so that a re-run against a retrained model of the same
+    type is refused instead of replaying the old model's answers. Plain functions
+    are named only: their state (counters, clients) is not the model.
+    """
+    name = type(victim).__name__
+    if not hasattr(victim, "predict"):
+        return getattr(victim, "__qualname__", name)
+    import joblib
+
+    try:
+        return f"{name}#{joblib.hash(victim)}"
+    except Exception:  # unpicklable parts: fall back to the type, as for functions
+        return name
 
 
 def _int_at_least(value, name, low):

@@ -50,21 +50,36 @@ class QueryLog:
         self._answers: list[np.ndarray] = []
         self._phases: list[np.ndarray] = []
         self._sources: list[np.ndarray] = []
+        self._hashes: list = []
         self._index: dict[bytes, tuple[int, int]] = {}
+        self._indexed = 0  # batches already in the index
         self._n = 0
 
-    def append(self, X, answers, *, phase, sources, hashes):
-        b = len(self._X)
-        self._X.append(np.asarray(X))
+    def append(self, X, answers, *, phase, sources, hashes=None):
+        """Record a batch; ``hashes`` (of :func:`row_hashes`) saves hashing it again."""
+        X = np.asarray(X)
+        self._X.append(X)
         self._answers.append(np.asarray(answers))
         self._phases.append(np.full(len(X), "" if phase is None else str(phase), dtype=object))
         self._sources.append(np.asarray(sources, dtype=object))
-        for i, h in enumerate(hashes):
-            self._index.setdefault(h, (b, i))
+        self._hashes.append(None if hashes is None else list(hashes))
         self._n += len(X)
+
+    def _update_index(self):
+        # The index is built lazily: only attacks that reuse answers pay for it.
+        while self._indexed < len(self._X):
+            b = self._indexed
+            hashes = self._hashes[b]
+            if hashes is None:
+                hashes = row_hashes(self._X[b]) if len(self._X[b]) else []
+            for i, h in enumerate(hashes):
+                self._index.setdefault(h, (b, i))
+            self._hashes[b] = None
+            self._indexed += 1
 
     def lookup(self, hashes):
         """Answers already logged for these row hashes: (mask, list of answers)."""
+        self._update_index()
         found = np.zeros(len(hashes), dtype=bool)
         out = [None] * len(hashes)
         for k, h in enumerate(hashes):
@@ -108,13 +123,7 @@ class QueryLog:
         if start >= self._n:
             return out
         X, A = self.X[start:], self.answers[start:]
-        out.append(
-            X,
-            A,
-            phase=None,
-            sources=self.sources[start:],
-            hashes=row_hashes(X),
-        )
+        out.append(X, A, phase=None, sources=self.sources[start:])
         out._phases = [self.phases[start:].astype(object)]
         return out
 
