@@ -70,7 +70,7 @@ class BoundTable:
                 int(b.value) if float(b.value).is_integer() and b.value < 1e15 else b.value)
             out.append([b.query_model, b.name, b.kind, value,
                         "O(·), c=%g" % b.constant if b.order_only else "exact constants",
-                        b.formula, b.reference.split(".")[0]])
+                        b.formula, _short(b.reference)])
         return out
 
     def by_name(self, name) -> Bound:
@@ -97,6 +97,10 @@ class BoundTable:
             f"{m} = {QUERY_MODELS[m]}" for m in _MODEL_ORDER
             if any(b.query_model == m for b in self.bounds)))
         return "\n".join(lines) + "\n"
+
+
+def _short(ref, n=60):
+    return ref if len(ref) <= n else ref[: n - 1].rstrip() + "…"
 
 
 def _fmt(v):
@@ -250,6 +254,7 @@ def plot_bounds(family, d, eps, delta=0.01, *, classes=2, eps_range=(1e-4, 0.1),
     >>> len(fig.axes)
     2
     """
+    from matplotlib import colormaps
     from matplotlib.figure import Figure
 
     d = check_int(d, "d")
@@ -273,13 +278,15 @@ def plot_bounds(family, d, eps, delta=0.01, *, classes=2, eps_range=(1e-4, 0.1),
                                                         classes=classes, **kwargs)),
     ):
         series: dict[str, list] = {}
+        styles: dict[str, str] = {}
         for i, x in enumerate(grid):
             for b in make(x).bounds:
                 key = f"{b.name} [{b.query_model}]"
                 series.setdefault(key, [np.nan] * len(grid))[i] = b.value
-        for key, ys in series.items():
-            style = "--" if "lower" in key or "counting" in key else "-"
-            ax.plot(grid, ys, style, label=key)
+                styles[key] = "--" if b.kind == "lower" else (":" if b.order_only else "-")
+        colors = colormaps["tab20"].colors
+        for k, (key, ys) in enumerate(series.items()):
+            ax.plot(grid, ys, styles[key], color=colors[k % len(colors)], label=key)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(label)
@@ -287,6 +294,7 @@ def plot_bounds(family, d, eps, delta=0.01, *, classes=2, eps_range=(1e-4, 0.1),
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_title(f"{family}, d={d}: bounds against ε")
     axes[1].set_title(f"{family}, ε={eps:g}: bounds against d")
-    axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5),
+                   title="dashed: lower; dotted: O(·)", title_fontsize=7)
     fig.tight_layout()
     return fig
