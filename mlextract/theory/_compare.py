@@ -69,7 +69,7 @@ class BoundTable:
             value = b.value if math.isinf(b.value) else (
                 int(b.value) if float(b.value).is_integer() and b.value < 1e15 else b.value)
             out.append([b.query_model, b.name, b.kind, value,
-                        "O(·), c=%g" % b.constant if b.order_only else "exact constants",
+                        f"O(·), c={b.constant:g}" if b.order_only else "exact constants",
                         b.formula, _short(b.reference)])
         return out
 
