@@ -76,7 +76,7 @@ def halfspace_packing_log2(d, radius) -> float:
 
     Examples
     --------
-    >>> halfspace_packing_log2(3, 1 / 6)   # 1 + 2·log2(1/sin 30°) = 3
+    >>> round(halfspace_packing_log2(3, 1 / 6), 9)   # 1 + 2·log2(1/sin 30°) = 3
     3.0
     """
     d = check_int(d, "d")

@@ -142,15 +142,19 @@ def _applicable(bound: Bound, model: str) -> bool:
     return bound.query_model == model
 
 
-def compare_attack(name, *, random_state=0) -> AttackComparison:
+def compare_attack(name, *, random_state=0, attack=None) -> AttackComparison:
     """Run the attack registered as ``name`` on its entry's victim and compare.
 
     Parameters
     ----------
     name : str
-        A key of :data:`ATTACK_BOUNDS` that is also registered in
-        :func:`mlextract.attacks.available`.
+        A key of :data:`ATTACK_BOUNDS`.
     random_state : int
+        Seeds the victim and the attack.
+    attack : Attack, default=None
+        Run this configured attack instead of the registered class with the entry's
+        settings (to hold your own configuration, or a reference implementation, to
+        the same bounds).
 
     Returns
     -------
@@ -171,7 +175,10 @@ def compare_attack(name, *, random_state=0) -> AttackComparison:
         )
     entry = ATTACK_BOUNDS[name]
     setup = entry.setup(random_state)
-    attack = attacks.get(name)(**setup.settings, random_state=random_state)
+    if attack is None:
+        attack = attacks.get(name)(**setup.settings, random_state=random_state)
+    elif not isinstance(attack, attacks.Attack):
+        raise TypeError(f"attack must be an mlextract Attack; got {type(attack).__name__}.")
     result = attack.extract(setup.oracle, budget=setup.budget)
     if result.model is None:
         disagreement = 1.0

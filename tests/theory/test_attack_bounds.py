@@ -7,6 +7,7 @@ entry is reported as skipped, so the gap stays visible.
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from mlextract import attacks
@@ -72,3 +73,66 @@ def test_a_violation_is_reported(monkeypatch):
 def test_unknown_attack_is_a_clear_error():
     with pytest.raises(ValueError, match="ATTACK_BOUNDS"):
         compare_attack("no_such_attack")
+
+
+class _ReferenceEquationSolving(attacks.Attack):
+    """Slow, obviously correct equation solving for binary LR: d + 1 random points."""
+
+    name = "reference_equation_solving"
+    outputs = ("proba",)
+
+    def _extract(self, run):
+        from sklearn.linear_model import LogisticRegression
+
+        dom = run.oracle.domain
+        X = dom.sample(dom.n_features + 1, random_state=run.rng)
+        p = run.oracle.query(X)[:, 1]
+        A = np.c_[X, np.ones(len(X))]
+        theta = np.linalg.solve(A, np.log(p / (1 - p)))
+        copy = LogisticRegression().fit(X, np.arange(len(X)) % 2)  # then overwritten
+        copy.coef_, copy.intercept_ = theta[None, :-1], theta[-1:]
+        run.model = copy
+
+
+class _Cheat(attacks.Attack):
+    """Asks one query and returns the victim: a miscount the harness must catch."""
+
+    name = "cheat"
+
+    def __init__(self, *, victim=None, random_state=None):
+        self.victim = victim
+        self.random_state = random_state
+
+    def _extract(self, run):
+        run.oracle.query(run.oracle.domain.sample(1, random_state=run.rng))
+        run.model = self.victim
+
+
+def test_equation_solving_entry_with_a_reference_attack():
+    c = compare_attack("equation_solving", attack=_ReferenceEquationSolving(random_state=0))
+    assert c.n_queries == 5 and c.reached and c.ok
+    rows = {r["bound"].name: r for r in c.rows}
+    assert rows["equation solving, binary LR"]["holds"] is True
+    # the label-query packing bound is far above d + 1 but says nothing here
+    assert not rows["halfspace packing lower (KMT)"]["applicable"]
+    assert rows["halfspace packing lower (KMT)"]["bound"].value > c.n_queries
+
+
+@pytest.mark.parametrize("name", ["equation_solving", "lowd_meek", "query_synthesis",
+                                  "path_finding"])
+def test_every_entry_catches_an_attack_that_does_not_pay_for_its_copy(name):
+    victim = ATTACK_BOUNDS[name].setup(0).victim
+    c = compare_attack(name, attack=_Cheat(victim=victim, random_state=0))
+    assert c.n_queries == 1 and c.reached
+    assert not c.ok, c.rows
+
+
+def test_label_entries_with_retraining_as_the_attack():
+    from sklearn.linear_model import LogisticRegression
+
+    from mlextract.attacks import Retraining
+
+    att = Retraining(n_queries=3000, model=LogisticRegression(C=1e4, max_iter=2000),
+                     random_state=0)
+    c = compare_attack("query_synthesis", attack=att)
+    assert c.reached and c.ok  # 3000 label queries are above the packing bound
