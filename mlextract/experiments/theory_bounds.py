@@ -7,6 +7,11 @@ from ..theory import ATTACK_BOUNDS, compare_attack, compare_bounds, plot_bounds
 from ._registry import Table, experiment
 
 
+def _compare(job):
+    name, seed = job
+    return compare_attack(name, random_state=seed)
+
+
 def _holds(row):
     return {True: "yes", False: "NO", None: "–"}[row["holds"]]
 
@@ -16,19 +21,21 @@ def _holds(row):
 def theory_bounds(ctx):
     rows = []
     names = [n for n in available() if n in ATTACK_BOUNDS]
-    for name in names:
-        c = compare_attack(name, random_state=ctx.random_state)
+    seeds = [ctx.random_state] if ctx.quick else [ctx.random_state + k for k in range(5)]
+    jobs = [(name, seed) for name in names for seed in seeds]
+    comparisons = ctx.map(_compare, jobs, desc="attacks vs bounds")
+    for (name, seed), c in zip(jobs, comparisons):
         for r in c.rows:
             b = r["bound"]
             rows.append([
-                name, c.query_model, c.n_queries, c.disagreement, c.eps, b.name,
+                name, seed, c.query_model, c.n_queries, c.disagreement, c.eps, b.name,
                 f"{b.kind} [{b.query_model}]" + (" O(·)" if b.order_only else ""),
                 b.value, r["role"] if r["applicable"] else "n/a", _holds(r),
             ])
     missing = sorted(set(available()) - set(ATTACK_BOUNDS))
     measured = Table(
         title="Attacks' measured queries against the bounds of their query model",
-        columns=["attack", "model", "queries", "disagreement", "ε", "bound", "kind",
+        columns=["attack", "seed", "model", "queries", "disagreement", "ε", "bound", "kind",
                  "bound value", "role", "holds"],
         rows=rows,
         paper="Tramèr et al. 2016; Chandrasekaran et al. 2020 (bounds: see mlextract.theory)",
