@@ -32,6 +32,7 @@ __all__ = [
     "iwal_queries",
     "agnostic_active_lower_bound",
     "noisy_repetition_queries",
+    "noisy_query_synthesis_lower_bound",
 ]
 
 _KMT = (
@@ -539,3 +540,60 @@ def noisy_repetition_queries(n_queries, eta, delta, *, query_model="synthesis") 
                                                       "leaf_identity", "passive")),
                  name="repeat and vote", formula="q·⌈ln(q/δ)/(2(½−η)²)⌉",
                  reference="Hoeffding 1963", assumes="independent fresh noise per asking")
+
+
+def _binary_entropy(p):
+    return 0.0 if p in (0.0, 1.0) else -p * math.log2(p) - (1 - p) * math.log2(1 - p)
+
+
+def noisy_query_synthesis_lower_bound(d, eps, eta, delta, *, query_model="synthesis"):
+    """Packing lower bound when each label answer is flipped with probability η.
+
+    Parameters
+    ----------
+    d : int
+    eps : float in (0, 1)
+        Target disagreement (angle/π, rotation-invariant distribution).
+    eta : float in [0, 1/2)
+        Probability that an answer is wrong, independently at each asking.
+    delta : float in (0, 1)
+        Allowed failure probability.
+
+    Returns
+    -------
+    Bound
+        ⌈((1 − δ)·log2 M(2ε) − 1) / (1 − H2(η))⌉ with the halfspace packing number
+        M; ``kind="lower"``.
+
+    Notes
+    -----
+    Fano's inequality: identifying one of M targets with error probability δ needs
+    I(target; answers) ≥ (1 − δ)·log2 M − 1 bits, and a noisy label answer carries at
+    most 1 − H2(η) bits (the capacity of the binary symmetric channel; adaptive
+    choice of queries does not raise it). Noise multiplies the attacker's cost by
+    1/(1 − H2(η)) at least: a randomised-answer defense raises the cost but cannot
+    stop extraction, at a utility cost to honest users.
+
+    References
+    ----------
+    .. [1] Kulkarni, Mitter, Tsitsiklis 1993. .. [2] T. Cover, J. Thomas, Elements of
+       Information Theory (Fano's inequality; capacity with feedback).
+    .. [3] Chandrasekaran et al. 2020 (noisy answers as a defense).
+
+    Examples
+    --------
+    >>> noisy_query_synthesis_lower_bound(3, 1 / 12, 0.11, 0.0001).value  # 1 − H2(0.11) ≈ 1/2
+    4.0
+    """
+    d = check_int(d, "d")
+    eps, delta = check_eps(eps), check_delta(delta)
+    eta = check_positive(eta, "eta", allow_zero=True)
+    if eta >= 0.5:
+        raise ValueError(f"eta must be below 1/2 (else the answers carry no signal); got {eta!r}.")
+    log2_m = halfspace_packing_log2(d, 2 * eps) if eps < 0.5 else 0.0
+    bits = (1 - delta) * log2_m - 1
+    value = max(bits, 0.0) / (1 - _binary_entropy(eta))
+    return _make(value, "lower", _model(query_model), name="noisy packing lower (Fano)",
+                 formula="((1−δ)·log2 M(2ε) − 1)/(1 − H2(η))",
+                 reference="Kulkarni et al. 1993 with Fano's inequality",
+                 assumes="answers flipped independently with probability η; worst target")

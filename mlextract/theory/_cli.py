@@ -10,12 +10,12 @@ def _run(args) -> int:
 
     table = compare_bounds(
         args.family, args.d, args.eps, args.delta, classes=args.classes, hidden=args.hidden,
-        leaves=args.leaves, nu=args.nu, tau_ratio=args.tau_ratio,
+        leaves=args.leaves, nu=args.nu, eta=args.eta, tau_ratio=args.tau_ratio,
     )
     print(table.to_text(), end="")
     if args.plot:
         kwargs = {"hidden": args.hidden, "leaves": args.leaves, "nu": args.nu,
-                  "tau_ratio": args.tau_ratio}
+                  "eta": args.eta, "tau_ratio": args.tau_ratio}
         fig = plot_bounds(args.family, args.d, args.eps, args.delta, classes=args.classes,
                           **kwargs)
         fig.savefig(args.plot, dpi=110, bbox_inches="tight")
@@ -38,6 +38,7 @@ def add_command(subparsers) -> None:
     p.add_argument("--hidden", type=int, default=20, help="hidden units (family mlp)")
     p.add_argument("--leaves", type=int, default=None, help="leaves (family tree)")
     p.add_argument("--nu", type=float, default=0.0, help="best error in class (agnostic)")
+    p.add_argument("--eta", type=float, default=0.0, help="label-flip probability (noise)")
     p.add_argument("--tau-ratio", type=float, default=1e-3, help="Lowd–Meek τ/L")
     p.add_argument("--plot", default=None, help="save a plot against ε and d (PNG)")
     p.set_defaults(func=_run)

@@ -15,6 +15,8 @@ from ._active import (
     dhm_queries,
     halfspace_disagreement_coefficient,
     margin_based_queries,
+    noisy_query_synthesis_lower_bound,
+    noisy_repetition_queries,
     query_synthesis_lower_bound,
 )
 from ._exact import (
@@ -114,7 +116,7 @@ def _fmt(v):
 
 
 def compare_bounds(family, d, eps, delta=0.01, *, classes=2, hidden=20, leaves=None,
-                   nu=0.0, tau_ratio=1e-3) -> BoundTable:
+                   nu=0.0, eta=0.0, tau_ratio=1e-3) -> BoundTable:
     """Passive, pool, query-synthesis and confidence bounds for one setting, side by side.
 
     Parameters
@@ -134,6 +136,9 @@ def compare_bounds(family, d, eps, delta=0.01, *, classes=2, hidden=20, leaves=N
         Leaves (``family="tree"``; default 2·d).
     nu : float, default=0.0
         Best error in the class; > 0 adds the agnostic bounds.
+    eta : float, default=0.0
+        Probability that a label answer is flipped (a noisy defense); > 0 adds the
+        noisy query-synthesis bounds (Fano lower bound, repeat-and-vote upper bound).
     tau_ratio : float, default=1e-3
         τ/L of the Lowd–Meek line search.
 
@@ -161,6 +166,9 @@ def compare_bounds(family, d, eps, delta=0.01, *, classes=2, hidden=20, leaves=N
     eps, delta = check_eps(eps), check_delta(delta)
     c = check_int(classes, "classes", low=2)
     nu = check_positive(nu, "nu", allow_zero=True)
+    eta = check_positive(eta, "eta", allow_zero=True)
+    if eta >= 0.5:
+        raise ValueError(f"eta must be below 1/2; got {eta!r}.")
     if family in ("linear",) and c != 2:
         raise ValueError(f"family 'linear' is binary; got classes={c}.")
     if family == "logistic":
@@ -202,8 +210,13 @@ def compare_bounds(family, d, eps, delta=0.01, *, classes=2, hidden=20, leaves=N
     vc = d + 1
     for model in ("synthesis", "pool"):
         bounds.append(query_synthesis_lower_bound(d, eps, query_model=model))
+    if eta > 0:
+        bounds.append(noisy_query_synthesis_lower_bound(d, eps, eta, delta))
     if c == 2 and family_ != "mlp":
-        bounds.append(centroid_cut_queries(d + 1, eps))
+        cuts = centroid_cut_queries(d + 1, eps)
+        bounds.append(cuts)
+        if eta > 0:
+            bounds.append(noisy_repetition_queries(int(cuts.value), eta, delta))
         bounds.append(lowd_meek_queries(d, length=1.0, tau=tau_ratio))
         theta = halfspace_disagreement_coefficient(d + 1)
         bounds.append(cal_queries(vc, eps, delta, theta))

@@ -135,3 +135,25 @@ def test_noisy_repetition_hand_values():
 def test_bad_input(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_noisy_packing_bound():
+    from mlextract.theory import noisy_query_synthesis_lower_bound as noisy
+
+    # η ≈ 0.11 halves the capacity: ((1 − δ)·3 − 1)/0.5 → 4
+    assert noisy(3, 1 / 12, 0.11, 1e-4).value == 4
+    # η = 0: Fano's (1 − δ)·log2 M − 1 never exceeds the noiseless packing bound
+    for d in (2, 10, 100):
+        for e in (0.1, 1e-3):
+            assert noisy(d, e, 0.0, 0.01).value <= query_synthesis_lower_bound(d, e).value
+    values = [noisy(10, 1e-3, eta, 0.01).value for eta in (0, 0.05, 0.1, 0.2, 0.3, 0.45)]
+    assert values == sorted(values) and values[-1] > 100 * values[0]
+    # lower ≤ the repeat-and-vote version of centre-of-gravity cuts
+    for eta in (0.01, 0.1, 0.3, 0.45):
+        for d in (2, 10, 50):
+            q = int(centroid_cut_queries(d + 1, 1e-3).value)
+            assert noisy(d, 1e-3, eta, 0.01).value <= noisy_repetition_queries(q, eta, 0.01).value
+    with pytest.raises(ValueError):
+        noisy(3, 0.1, 0.5, 0.1)
+    with pytest.raises(ValueError):
+        noisy(3, 0.1, float("nan"), 0.1)
