@@ -247,7 +247,7 @@ def compare_bounds(family, d, eps, delta=0.01, *, classes=2, hidden=20, leaves=N
         notes.append("Ehrenfeucht et al.'s lower bound needs eps ≤ 1/8 and delta ≤ 1/100.")
     if nu > 0 and family_ != "mlp":
         bounds.append(agnostic_upper_bound(vc, eps, delta))
-        if eps <= 1 / 8 and delta <= 1 / 64:
+        if eps < 1 / 64 and delta < 1 / 64:
             bounds.append(agnostic_lower_bound(vc, eps, delta))
     order = {m: i for i, m in enumerate(_MODEL_ORDER)}
     bounds.sort(key=lambda b: order[b.query_model])

@@ -306,6 +306,9 @@ def path_finding_queries(*, leaves, d_cont, d_cat=0, categories=2, span=1.0, eps
         ε, the precision to which thresholds are found.
     depth : int, default=None
         The tree's depth, checked against ``leaves`` (m ≤ 2^depth, depth ≤ m − 1).
+        It does not enter the counts: every internal node is visited once whatever
+        its depth (top-down), and a leaf's line searches cover every feature whether
+        or not its path tests it (bottom-up).
     method : {"top_down", "bottom_up"}
     constant : float, default=1.0
         The factor hidden in the O(·).

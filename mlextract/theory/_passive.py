@@ -220,8 +220,8 @@ def agnostic_lower_bound(d, eps, delta) -> Bound:
     ----------
     d : int
         VC dimension (≥ 2 for the theorem).
-    eps : float in (0, 1/8]
-    delta : float in (0, 1/64]
+    eps : float in (0, 1/64)
+    delta : float in (0, 1/64)
 
     Returns
     -------
@@ -231,7 +231,8 @@ def agnostic_lower_bound(d, eps, delta) -> Bound:
     Notes
     -----
     Anthony & Bartlett (Theorem 5.3): any learner needs m ≥ d/(320ε²) examples for
-    ε ≤ 1/8, δ ≤ 1/64, d ≥ 2 (the class's worst distribution has noise).
+    0 < ε, δ < 1/64 and d ≥ 2 (the class's worst distribution has noise). Outside
+    that range the function refuses rather than extrapolate.
 
     References
     ----------
@@ -239,19 +240,19 @@ def agnostic_lower_bound(d, eps, delta) -> Bound:
 
     Examples
     --------
-    >>> agnostic_lower_bound(320, 0.125, 0.01).value   # 320/(320/64)
-    64.0
+    >>> agnostic_lower_bound(320, 1 / 80, 0.01).value   # 320·6400/320
+    6400.0
     """
     d = check_int(d, "d")
     eps, delta = check_eps(eps), check_delta(delta)
-    if eps > 1 / 8 or delta > 1 / 64:
+    if eps >= 1 / 64 or delta >= 1 / 64:
         raise ValueError(
-            f"the agnostic lower bound is proved for eps ≤ 1/8 and delta ≤ 1/64; got "
+            f"the agnostic lower bound is proved for eps < 1/64 and delta < 1/64; got "
             f"eps={eps!r}, delta={delta!r}."
         )
     return _make(d / (320 * eps**2), "lower", "passive", name="agnostic lower (passive)",
                  formula="d/(320ε²)", reference=_AB,
-                 assumes="worst distribution with label noise; eps ≤ 1/8, delta ≤ 1/64")
+                 assumes="worst distribution with label noise; eps, delta < 1/64")
 
 
 def agnostic_finite_class(n_hypotheses, eps, delta) -> Bound:

@@ -40,7 +40,9 @@ def test_finite_and_agnostic_hand_values():
     assert pac_finite_class(100, 0.1, 0.01).value == 93  # (ln 100 + ln 100)/0.1 = 92.1
     assert agnostic_finite_class(1, 0.5, 0.5).value == 12  # 8·ln 4 = 11.09
     assert agnostic_upper_bound(1, 0.5, 0.5).value == 2160  # 256·(2 ln 24 + ln 8)
-    assert agnostic_lower_bound(320, 0.125, 0.01).value == 64
+    assert agnostic_lower_bound(320, 1 / 80, 0.01).value == 6400
+    with pytest.raises(ValueError, match='1/64'):
+        agnostic_lower_bound(3, 0.02, 0.01)
     with pytest.raises(ValueError):
         agnostic_lower_bound(3, 0.125, 0.1)
 

@@ -8,9 +8,9 @@ import pytest
 from mlextract import theory as T
 
 
-def _c(e):
-    """Clip valid ε to the 1/8 that the lower bounds need; pass bad values through."""
-    return min(e, 1 / 8) if isinstance(e, float) and 0 < e < 1 else e
+def _c(e, top=1 / 8):
+    """Clip valid ε to what the lower bounds need (1/8); pass bad values through."""
+    return min(e, top) if isinstance(e, float) and 0 < e < 1 else e
 
 
 EPS = [0.4, 0.2, 0.1, 0.05, 0.02, 0.01, 1e-3, 1e-4]  # decreasing
@@ -21,7 +21,7 @@ BOUNDS_OF_D_EPS = {
     "pac_upper": lambda d, e: T.pac_upper_bound(d, e, 0.05),
     "pac_lower": lambda d, e: T.pac_lower_bound(d, _c(e), 0.01),
     "agnostic_upper": lambda d, e: T.agnostic_upper_bound(d, e, 0.05),
-    "agnostic_lower": lambda d, e: T.agnostic_lower_bound(d, _c(e), 0.01),
+    "agnostic_lower": lambda d, e: T.agnostic_lower_bound(d, _c(e, 1 / 65), 0.01),
     "qs_lower": lambda d, e: T.query_synthesis_lower_bound(d, e),
     "centroid": lambda d, e: T.centroid_cut_queries(d, e),
     "cal": lambda d, e: T.cal_queries(d, e, 0.05, T.halfspace_disagreement_coefficient(d)),
@@ -74,8 +74,8 @@ PAIRS = {
         lambda d, e: T.pac_growth_bound(lambda n: T.sauer_shelah_log2(n, d), _c(e),
                                         0.01)),
     "agnostic: lower ≤ upper": (
-        lambda d, e: T.agnostic_lower_bound(d, _c(e), 0.01),
-        lambda d, e: T.agnostic_upper_bound(d, _c(e), 0.01)),
+        lambda d, e: T.agnostic_lower_bound(d, _c(e, 1 / 65), 0.01),
+        lambda d, e: T.agnostic_upper_bound(d, _c(e, 1 / 65), 0.01)),
     "synthesis: packing ≤ centroid cuts": (
         lambda d, e: T.query_synthesis_lower_bound(d, e),
         lambda d, e: T.centroid_cut_queries(d, e)),
