@@ -7,6 +7,7 @@ small seeded victim (``setup``), and the bounds to hold it to (``checks``). The 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from ._exact import binary_lr_queries, path_finding_lower_bound, path_finding_qu
 from ._passive import pac_lower_bound, pac_upper_bound
 from ._record import QUERY_MODELS, Bound
 
-__all__ = ["ATTACK_BOUNDS", "AttackBounds", "AttackComparison", "Check", "Setup",
+__all__ = ["ATTACK_BOUNDS", "AttackBounds", "AttackComparison", "Check", "Measured", "Setup",
            "compare_attack"]
 
 #: Roles of a bound in a comparison:
@@ -65,12 +66,39 @@ class Setup:
 
 @dataclass(frozen=True)
 class Check:
+    """A bound and how the measurement is held to it.
+
+    ``eps`` is the accuracy at which the bound was evaluated (default: the entry's
+    ε); an ``at_least`` check applies when the attack reached it.
+    """
+
     bound: Bound
     role: str
+    eps: float | None = None
 
     def __post_init__(self):
         if self.role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}; got {self.role!r}.")
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one run achieved, handed to an entry's ``checks``.
+
+    Attributes
+    ----------
+    result : ExtractionResult
+    disagreement : float
+        Fraction of the evaluation points where copy and victim disagree.
+    eps_upper : float
+        A conservative upper estimate of the true disagreement (Monte Carlo
+        estimate plus three standard errors plus 3/n): bounds evaluated at the
+        achieved accuracy use it, so sampling noise cannot inflate a lower bound.
+    """
+
+    result: Any
+    disagreement: float
+    eps_upper: float
 
 
 @dataclass(frozen=True)
@@ -84,7 +112,7 @@ class AttackBounds:
     setup : callable
         ``random_state -> Setup``.
     checks : callable
-        ``(setup, result) -> list of Check``.
+        ``(setup, measured) -> list of Check`` (see :class:`Measured`).
     description : str
     """
 
@@ -110,9 +138,12 @@ class AttackComparison:
     disagreement : float
         Measured on the setup's evaluation points (distribution D).
     eps : float
-        The accuracy at which the bounds are evaluated.
+        The entry's target accuracy.
+    eps_upper : float
+        Conservative upper estimate of the achieved disagreement.
     rows : list of dict
-        One per check: bound, role, applicable, holds (True/False/None), why.
+        One per check: bound, role, eps (where it was evaluated), applicable, holds
+        (True/False/None), why.
     """
 
     attack: str
@@ -121,6 +152,7 @@ class AttackComparison:
     n_queries: int
     disagreement: float
     eps: float
+    eps_upper: float = 1.0
     rows: list = field(default_factory=list)
 
     @property
@@ -186,34 +218,39 @@ def compare_attack(name, *, random_state=0, attack=None) -> AttackComparison:
         disagreement = float(np.mean(
             np.asarray(setup.victim.predict(setup.eval_points))
             != np.asarray(result.model.predict(setup.eval_points))))
-    eps = setup.params["eps"]
+    n_eval = len(setup.eval_points)
+    eps_upper = min(0.499, disagreement + 3 * np.sqrt(disagreement * (1 - disagreement) / n_eval)
+                    + 3 / n_eval)
+    measured = Measured(result=result, disagreement=disagreement, eps_upper=float(eps_upper))
     n = int(result.n_queries)
     rows = []
-    for check in entry.checks(setup, result):
+    for check in entry.checks(setup, measured):
         b, role = check.bound, check.role
+        at = setup.params["eps"] if check.eps is None else check.eps
         applicable = _applicable(b, entry.query_model)
         holds, why = None, "shown for reference"
         if not applicable:
             why = f"not applicable: a {b.query_model} bound, the attack is {entry.query_model}"
         elif role == "at_least":
-            if disagreement <= eps:
+            if disagreement <= at:
                 holds = n >= b.value
-                why = f"reached ε={eps:g} with {n} queries; bound {b.value:g}"
+                why = f"reached ε={at:.3g} with {n} queries; bound {b.value:g}"
             else:
-                why = f"ε={eps:g} not reached (disagreement {disagreement:.3g}): vacuous"
+                why = f"ε={at:.3g} not reached (disagreement {disagreement:.3g}): vacuous"
         elif role == "at_most":
             holds = n <= b.value
             why = f"{n} queries against at most {b.value:g}"
         elif role == "suffices":
             if n >= b.value:
-                holds = disagreement <= eps
-                why = f"{n} ≥ {b.value:g} queries gave disagreement {disagreement:.3g} (ε={eps:g})"
+                holds = disagreement <= at
+                why = f"{n} ≥ {b.value:g} queries gave disagreement {disagreement:.3g} (ε={at:g})"
             else:
                 why = f"{n} < {b.value:g} queries: the bound promises nothing"
-        rows.append({"bound": b, "role": role, "applicable": applicable, "holds": holds,
-                     "why": why})
+        rows.append({"bound": b, "role": role, "eps": at, "applicable": applicable,
+                     "holds": holds, "why": why})
     return AttackComparison(attack=name, query_model=entry.query_model, status=result.status,
-                            n_queries=n, disagreement=disagreement, eps=eps, rows=rows)
+                            n_queries=n, disagreement=disagreement, eps=setup.params["eps"],
+                            eps_upper=float(eps_upper), rows=rows)
 
 
 # ------------------------------------------------------------------ victims
@@ -265,7 +302,7 @@ def _retraining_setup(random_state):
     )
 
 
-def _retraining_checks(setup, result):
+def _retraining_checks(setup, measured):
     d, eps, delta = setup.params["d"], setup.params["eps"], setup.params["delta"]
     return [
         Check(pac_upper_bound(d + 1, eps, delta), "suffices"),
@@ -290,7 +327,7 @@ def _equation_solving_setup(random_state):
     )
 
 
-def _equation_solving_checks(setup, result):
+def _equation_solving_checks(setup, measured):
     d, eps = setup.params["d"], setup.params["eps"]
     return [
         Check(binary_lr_queries(d), "at_least"),
@@ -313,23 +350,28 @@ def _halfspace_setup(random_state):
     )
 
 
-def _lowd_meek_checks(setup, result):
-    from ._exact import lowd_meek_queries
-
-    d, eps = setup.params["d"], setup.params["eps"]
+def _label_halfspace_checks(setup, measured):
+    """The packing lower bound at the entry's ε and at the accuracy reached."""
+    d, eps, got = setup.params["d"], setup.params["eps"], measured.eps_upper
     return [
         Check(query_synthesis_lower_bound(d, eps), "at_least"),
+        Check(query_synthesis_lower_bound(d, got), "at_least", eps=got),
+        Check(centroid_cut_queries(d + 1, got), "reference", eps=got),
+    ]
+
+
+def _lowd_meek_checks(setup, measured):
+    from ._exact import lowd_meek_queries
+
+    d = setup.params["d"]
+    return _label_halfspace_checks(setup, measured) + [
         Check(lowd_meek_queries(d, length=2.0, tau=2e-3), "reference"),
         Check(binary_lr_queries(d), "reference"),
     ]
 
 
-def _query_synthesis_checks(setup, result):
-    d, eps = setup.params["d"], setup.params["eps"]
-    return [
-        Check(query_synthesis_lower_bound(d, eps), "at_least"),
-        Check(centroid_cut_queries(d + 1, eps), "reference"),
-    ]
+def _query_synthesis_checks(setup, measured):
+    return _label_halfspace_checks(setup, measured)
 
 
 # path finding: leaf identities with incomplete queries ------------------------
@@ -351,7 +393,7 @@ def _path_finding_setup(random_state):
     )
 
 
-def _path_finding_checks(setup, result):
+def _path_finding_checks(setup, measured):
     t = setup.victim.tree_
     leaves = t.children_left == -1
     values = t.value[leaves].reshape(leaves.sum(), -1)
@@ -364,7 +406,51 @@ def _path_finding_checks(setup, result):
               "reference"),
         Check(path_finding_queries(leaves=m, d_cont=d, eps=eps, method="bottom_up"),
               "reference"),
+        # thresholds exact in float32: a search down to the float32 spacing near 1
+        Check(path_finding_queries(leaves=m, d_cont=d, eps=2.0**-24, method="top_down"),
+              "reference", eps=0.0),
     ]
+
+
+# pool-based active learning: label answers on a pool drawn from D ---------------
+def _pool_setup(random_state):
+    from sklearn.linear_model import LogisticRegression
+
+    from ..oracles import LocalOracle
+
+    rng = check_rng(random_state)
+    d = 3
+    victim = _linear_victim(d, rng, intercept=False)
+    pool = _ball_points(d, 3_000, rng)
+    return Setup(
+        oracle=LocalOracle(victim, output="label", domain=_box(d)),
+        settings={"pool": pool, "n_queries": 200,
+                  "model": LogisticRegression(C=1e4, max_iter=2000)},
+        victim=victim, eval_points=_ball_points(d, 20_000, rng),
+        params={"d": d, "eps": 0.05, "delta": 0.05}, budget=200,
+    )
+
+
+def _pool_checks(setup, measured):
+    from ._active import cal_queries, halfspace_disagreement_coefficient, margin_based_queries
+
+    d, eps, delta = setup.params["d"], setup.params["eps"], setup.params["delta"]
+    got = measured.eps_upper
+    return [
+        Check(query_synthesis_lower_bound(d, eps, query_model="pool"), "at_least"),
+        Check(query_synthesis_lower_bound(d, got, query_model="pool"), "at_least", eps=got),
+        Check(cal_queries(d, got, delta, halfspace_disagreement_coefficient(d)), "reference",
+              eps=got),
+        Check(margin_based_queries(d, got, delta), "reference", eps=got),
+        Check(pac_upper_bound(d + 1, got, delta), "reference", eps=got),
+    ]
+
+
+# active synthesis for kernel SVMs, held to the halfspace bounds on a linear victim
+def _active_synthesis_setup(random_state):
+    setup = _halfspace_setup(random_state)
+    return dataclasses.replace(setup, settings={"n_queries": 150}, budget=150,
+                               params={**setup.params, "eps": 0.05})
 
 
 #: Attack name → how to hold it to the bounds of its query model. Entries for
@@ -382,6 +468,12 @@ ATTACK_BOUNDS: dict[str, AttackBounds] = {
     "query_synthesis": AttackBounds(
         "synthesis", _halfspace_setup, _query_synthesis_checks,
         "a halfspace through the box centre in R^3, label answers"),
+    "active_extraction": AttackBounds(
+        "pool", _pool_setup, _pool_checks,
+        "uncertainty sampling from a pool of 3,000 points of the unit ball, halfspace in R^3"),
+    "active_synthesis": AttackBounds(
+        "synthesis", _active_synthesis_setup, _label_halfspace_checks,
+        "boundary synthesis with a kernel copy, on a halfspace through the centre of R^3"),
     "path_finding": AttackBounds(
         "leaf_identity", _path_finding_setup, _path_finding_checks,
         "an 8-leaf tree on [0, 1]^3, leaf identities with incomplete queries"),
