@@ -255,7 +255,7 @@ def compare_bounds(family, d, eps, delta=0.01, *, classes=2, hidden=20, leaves=N
 
 
 def plot_bounds(family, d, eps, delta=0.01, *, classes=2, eps_range=(1e-4, 0.1),
-                d_range=None, n=25, **kwargs):
+                d_range=None, n=15, **kwargs):
     """Plot :func:`compare_bounds` against ε (at this d) and against d (at this ε).
 
     Returns a matplotlib ``Figure`` built without pyplot (safe under the Agg backend
@@ -263,7 +263,7 @@ def plot_bounds(family, d, eps, delta=0.01, *, classes=2, eps_range=(1e-4, 0.1),
 
     Examples
     --------
-    >>> fig = plot_bounds("linear", 10, 1e-2)
+    >>> fig = plot_bounds("linear", 10, 1e-2, n=5)
     >>> len(fig.axes)
     2
     """
