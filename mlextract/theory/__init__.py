@@ -26,7 +26,15 @@ from ._active import (
     pool_halfspace_lower_bound,
     query_synthesis_lower_bound,
 )
-from ._attack_bounds import ATTACK_BOUNDS, AttackBounds, AttackComparison, compare_attack
+from ._attack_bounds import (
+    ATTACK_BOUNDS,
+    AttackBounds,
+    AttackComparison,
+    Check,
+    Measured,
+    Setup,
+    compare_attack,
+)
 from ._compare import FAMILIES, BoundTable, compare_bounds, plot_bounds
 from ._disagreement import (
     DisagreementEstimate,
@@ -64,7 +72,10 @@ __all__ = [
     "AttackComparison",
     "Bound",
     "BoundTable",
+    "Check",
     "DisagreementEstimate",
+    "Measured",
+    "Setup",
     "a2_queries",
     "agnostic_active_lower_bound",
     "agnostic_finite_class",

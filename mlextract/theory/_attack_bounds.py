@@ -2,7 +2,19 @@
 
 Adding an attack means adding one entry to :data:`ATTACK_BOUNDS`: its query model, a
 small seeded victim (``setup``), and the bounds to hold it to (``checks``). The test
-``tests/theory/test_attack_bounds.py`` runs every registered attack that has an entry.
+``tests/theory/test_attack_bounds.py`` runs every registered attack that has an entry,
+and ``mlextract reproduce`` prints the comparison. For example::
+
+    def _my_checks(setup, measured):
+        d, got = setup.params["d"], measured.eps_upper
+        return [Check(query_synthesis_lower_bound(d, got), "at_least", eps=got),
+                Check(centroid_cut_queries(d + 1, got), "reference", eps=got)]
+
+    ATTACK_BOUNDS["my_attack"] = AttackBounds("synthesis", _halfspace_setup, _my_checks)
+
+A lower bound is held against the attack only when its query model is the attack's
+or a stronger one (synthesis ⊃ pool ⊃ passive): a label-query lower bound says
+nothing about an attack that reads confidences or leaf identities.
 """
 
 from __future__ import annotations
