@@ -419,8 +419,9 @@ def _path_finding_checks(setup, measured):
         Check(path_finding_queries(leaves=m, d_cont=d, eps=eps, method="bottom_up"),
               "reference"),
         # thresholds exact in float32: a search down to the float32 spacing near 1
-        Check(path_finding_queries(leaves=m, d_cont=d, eps=2.0**-24, method="top_down"),
-              "reference", eps=0.0),
+        Check(dataclasses.replace(
+            path_finding_queries(leaves=m, d_cont=d, eps=2.0**-24, method="top_down"),
+            name="path finding, top-down to float32 (ε = 2^-24)"), "reference"),
     ]
 
 
