@@ -70,7 +70,7 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{port}"
         self.proc = None
 
-    def start(self, deadline=30.0):
+    def start(self, deadline=120.0):
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mlextract.cli", "serve", *self.args,

@@ -12,7 +12,7 @@ from mlextract import BudgetExhausted, OracleError
 from mlextract.oracles import Domain, HTTPOracle, LocalOracle
 from mlextract.server import KeyStore, ServerThread, create_app
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)
 
 
 def _extract_both(method, model, X, settings, budget=None, **oracle_kw):
