@@ -18,7 +18,15 @@ from ._linear_equations import (
     ovr_start,
     solve_affine,
 )
-from ._query_design import Reduction, base_point, design_rows, informative, shrink_row
+from ._query_design import (
+    Reduction,
+    balanced_rows,
+    base_point,
+    coverage_deficit,
+    design_rows,
+    informative,
+    shrink_row,
+)
 from ._registry import register
 
 __all__ = ["EquationSolving", "detect_decimals"]
@@ -185,7 +193,12 @@ class EquationSolving(Attack):
         family = self._family(c)
         run.info["family"] = family
         floor = BINARY_FLOOR if c == 2 else MULTI_FLOOR
-        if not informative(P0, floor)[0]:
+        if family == "ovr":
+            self._one_vs_rest(run, _Equations(red, classes, x0[None], P0))
+            if self.verify:
+                self._verification(run, run.info.get("decimals"))
+            return
+        if not informative(P0, floor)[0] and detect_decimals(P0) is None:
             x0, P0 = self._boundary_base(run, x0, P0, floor)
         X, kinds = design_rows(dom, x0)
         P = np.vstack([P0, self._ask(run, X[1:], "design")]) if len(X) > 1 else P0
@@ -377,10 +390,18 @@ class EquationSolving(Attack):
         n_min = math.ceil(c * p / (c - 1))
         cap = self.n_queries if self.n_queries is not None else 2 * p
         run.info["n_minimum"] = n_min
-        eq.drop_uninformative()
         # one answer beyond the counting minimum: a square nonlinear system can have
-        # spurious exact solutions; c − 1 redundant equations rule them out.
-        self._more_random(run, eq, n_min + 1 - eq.n, "fit")
+        # spurious exact solutions; c − 1 redundant equations rule them out. And every
+        # one-hot category must be active in two answers (one leaves a coefficient free).
+        dom = run.oracle.domain
+        extra = max(n_min + 1 - eq.n, coverage_deficit(dom, eq.X))
+        self._more_balanced(run, eq, extra)
+        decimals = detect_decimals(eq.P)
+        run.info["decimals"] = decimals
+        if decimals is not None:
+            self._rounded(run, eq, "ovr", decimals)
+            return
+        eq.drop_uninformative()
         theta = ovr_start(eq.A(), eq.P)
         step = max(1, math.ceil(p / 8))
         while True:
@@ -393,7 +414,7 @@ class EquationSolving(Attack):
             run.info["residual"] = res
             if res <= EXACT_TOL or eq.n >= cap:
                 break
-            self._more_random(run, eq, min(step, cap - eq.n), "fit")
+            self._more_balanced(run, eq, min(step, cap - eq.n))
         if res <= EXACT_TOL:
             run.message = (
                 f"solved the one-vs-rest equations with {eq.n} answers (counting "
@@ -406,6 +427,12 @@ class EquationSolving(Attack):
                 f"the one-vs-rest equations did not close with {eq.n} answers "
                 f"(residual {res:.1e}); the copy is the least-squares fit."
             )
+
+    def _more_balanced(self, run, eq, n):
+        if n <= 0:
+            return
+        Xn = balanced_rows(run.oracle.domain, n, run.rng, existing=eq.X)
+        eq.add(Xn, self._ask(run, Xn, "fit"))
 
     def _more_random(self, run, eq, n, phase):
         if n <= 0:
@@ -465,7 +492,7 @@ class EquationSolving(Attack):
             pool = run.oracle.domain.sample(50 * n, random_state=run.rng)
             Xn = pool[_most_uncertain(run.model.predict_proba(pool), n)]
             eq.add(Xn, self._ask(run, Xn, "fit"))
-            theta, gap = fit_probabilities(eq.A(), eq.P, theta, link=link)
+            theta, gap = fit_probabilities(eq.A(), eq.P, theta, link=link, max_iter=5)
             run.model = eq.copy(theta, link)
         theta, gap = fit_probabilities(eq.A(), eq.P, theta, link=link)
         run.model = eq.copy(theta, link)

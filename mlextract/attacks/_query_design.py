@@ -15,7 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Reduction", "base_point", "design_rows", "shrink_row", "informative"]
+__all__ = [
+    "Reduction",
+    "balanced_rows",
+    "base_point",
+    "coverage_deficit",
+    "design_rows",
+    "informative",
+    "shrink_row",
+]
 
 
 class Reduction:
@@ -145,3 +153,35 @@ def informative(P, floor) -> np.ndarray:
     """Rows whose every probability is at least ``floor`` (usable in the equations)."""
     P = np.asarray(P, dtype=np.float64)
     return np.all(P >= floor, axis=1) & np.all(np.isfinite(P), axis=1)
+
+
+def balanced_rows(domain, n, rng, existing=None, min_count=2):
+    """``n`` random valid inputs whose one-hot categories are spread evenly.
+
+    Numeric features are uniform on the domain. In each group, the categories seen
+    fewer than ``min_count`` times in ``existing`` come first, then every category in
+    turn, shuffled so that the groups pair at random. A category active in a single
+    answer leaves one of its c one-vs-rest coefficients free; each needs two.
+    """
+    X = domain.sample(n, random_state=rng)
+    if n == 0:
+        return X
+    for g in domain.one_hot_groups:
+        seen = (np.zeros(g.size, dtype=int) if existing is None or len(existing) == 0
+                else np.asarray(existing)[:, g].sum(axis=0).astype(int))
+        need = np.repeat(np.arange(g.size), np.maximum(min_count - seen, 0))
+        cycle = np.concatenate([rng.permutation(g.size) for _ in range(n // g.size + 1)])
+        seq = np.concatenate([need, cycle])[:n]
+        seq = rng.permutation(seq)
+        X[:, g] = 0.0
+        X[np.arange(n), g[seq]] = 1.0
+    return X
+
+
+def coverage_deficit(domain, existing, min_count=2) -> int:
+    """Rows needed so every one-hot category is active at least ``min_count`` times."""
+    worst = 0
+    for g in domain.one_hot_groups:
+        seen = np.asarray(existing)[:, g].sum(axis=0)
+        worst = max(worst, int(np.maximum(min_count - seen, 0).sum()))
+    return worst
