@@ -171,6 +171,12 @@ class EquationSolving(Attack):
                 "EquationSolving chooses its queries in the oracle's domain, and this "
                 "oracle has none; build it with domain=Domain(...) or Domain.from_data(X)."
             )
+        c = oracle.n_classes
+        if c is not None and c != 2 and self.family in ("binary", "platt_ensemble"):
+            raise ValueError(
+                f"family={self.family!r} is for two classes; the victim has {c}. "
+                "Use 'softmax' or 'ovr'."
+            )
         if oracle.allow_missing:
             raise ValueError(
                 "EquationSolving needs a model answering complete inputs; this oracle "
