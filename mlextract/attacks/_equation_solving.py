@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 
 from .._exceptions import OracleError
 from ._base import Attack, Run
+from ._feature_discovery import BinnedFeatures, BinnedQueries, binned_domain, find_steps
 from ._linear_copies import OneVsRestLogistic, SigmoidEnsemble, logistic_copy
 from ._linear_equations import (
     design_matrix,
@@ -25,6 +27,7 @@ from ._query_design import (
     coverage_deficit,
     design_rows,
     informative,
+    numeric_steps,
     shrink_row,
 )
 from ._registry import register
@@ -40,6 +43,10 @@ BINARY_FLOOR = 1e-6
 #: Multiclass probabilities are computed directly; only zero (underflow) is unusable.
 MULTI_FLOOR = 1e-300
 _MAX_HALVINGS = 60
+#: Line search for bin edges: grid points first, then bisection to this fraction
+#: of the feature's range.
+_BIN_GRID = 16
+_BIN_TOL = 1e-9
 
 
 def detect_decimals(P, max_decimals: int = 10):
@@ -98,6 +105,13 @@ class EquationSolving(Attack):
         reported as ``info["verify_residual"]``.
     n_members : int, default=5
         Sigmoids averaged by a Platt ensemble (scikit-learn's default ``cv=5``).
+    binned : None, "auto" or sequence of int, default=None
+        Numeric features the victim bins before its linear model (as
+        ``KBinsDiscretizer`` does). Their bin edges are found by line search, then
+        the model is solved in the bin indicators and the copy is a ``Pipeline``
+        of a :class:`BinnedFeatures` encoder and the linear copy. ``"auto"`` tests
+        each continuous feature with two extra queries (a step function, or not an
+        affine log-odds, means binned).
     random_state : int, Generator or None
         Seeds the random queries (fill, fit, verification) and restarts.
 
@@ -114,6 +128,10 @@ class EquationSolving(Attack):
     are avoided adaptively: a saturated base point is replaced by one near the
     decision boundary (random points, then bisection), and a saturated step is
     halved until informative. The queries this costs are reported in ``info``.
+
+    Binned features cost a grid of 16 queries each, plus about
+    log2(1/(16·1e-9)) ≈ 26 bisection queries per bin edge (edges to 1e-9 of the
+    feature's range); they are counted in ``info["queries"]["bins"]``.
 
     Rounded answers (detected from the answers themselves) make the equations
     inexact: the solver then fits the probabilities by least squares over more
@@ -144,12 +162,20 @@ class EquationSolving(Attack):
     outputs = ("proba",)
 
     def __init__(
-        self, *, family="auto", n_queries=None, verify=0, n_members=5, random_state=None
+        self,
+        *,
+        family="auto",
+        n_queries=None,
+        verify=0,
+        n_members=5,
+        binned=None,
+        random_state=None,
     ):
         self.family = family
         self.n_queries = n_queries
         self.verify = verify
         self.n_members = n_members
+        self.binned = binned
         self.random_state = random_state
 
     # ------------------------------------------------------------ validation
@@ -164,6 +190,10 @@ class EquationSolving(Attack):
             raise ValueError(f"verify must be an integer >= 0; got {self.verify!r}.")
         if not _is_count(self.n_members, 1):
             raise ValueError(f"n_members must be an integer >= 1; got {self.n_members!r}.")
+        if isinstance(self.binned, str) and self.binned != "auto":
+            raise ValueError(
+                f"binned must be None, 'auto' or feature indices; got {self.binned!r}."
+            )
 
     def _check_oracle(self, oracle):
         if oracle.domain is None:
@@ -177,6 +207,23 @@ class EquationSolving(Attack):
                 f"family={self.family!r} is for two classes; the victim has {c}. "
                 "Use 'softmax' or 'ovr'."
             )
+        if self.binned is not None and not isinstance(self.binned, str):
+            idx = np.asarray(self.binned)
+            d = oracle.domain.n_features
+            cont = oracle.domain.continuous
+            if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer) or (
+                idx.size and (idx.min() < 0 or idx.max() >= d or not cont[idx].all())
+            ):
+                raise ValueError(
+                    f"binned must list continuous feature indices in [0, {d}); got "
+                    f"{self.binned!r}."
+                )
+            bad = idx[~np.isfinite(oracle.domain.lower[idx] + oracle.domain.upper[idx])]
+            if bad.size:
+                raise ValueError(
+                    f"binned features {bad.tolist()} are unbounded in the domain; the line "
+                    "search needs finite bounds."
+                )
         if oracle.allow_missing:
             raise ValueError(
                 "EquationSolving needs a model answering complete inputs; this oracle "
@@ -185,6 +232,84 @@ class EquationSolving(Attack):
 
     # ------------------------------------------------------------ the phases
     def _extract(self, run: Run) -> None:
+        if self.binned is None:
+            self._solve(run)
+            return
+        binned, edges = self._discover_bins(run)
+        if not binned:
+            self._solve(run)
+            return
+        inner = run.oracle
+        dom, to_raw = binned_domain(inner.domain, binned, edges)
+        encoder = BinnedFeatures.from_edges(inner.domain.n_features, binned, edges)
+        run.oracle = BinnedQueries(inner, dom, to_raw)
+        try:
+            self._solve(run)
+        finally:
+            run.oracle = inner
+            if run.model is not None:
+                run.model = Pipeline([("bins", encoder), ("model", run.model)])
+
+    def _discover_bins(self, run):
+        """Line-search the binned features' edges (Tramèr et al.'s feature extraction)."""
+        dom = run.oracle.domain
+        x0 = base_point(dom)
+        if isinstance(self.binned, str):
+            binned = self._binned_features(run, x0)
+        else:
+            binned = [int(j) for j in self.binned]
+        run.info["binned"] = binned
+        edges = []
+        for j in binned:
+            lo, hi = dom.lower[j], dom.upper[j]
+
+            def answer(t, j=j):
+                Xq = np.repeat(x0[None], len(t), axis=0)
+                Xq[:, j] = t
+                return self._ask(run, Xq, "bins")
+
+            e, _ = find_steps(answer, lo, hi, n_grid=_BIN_GRID, tol=_BIN_TOL * (hi - lo))
+            edges.append(e)
+        run.info["bin_edges"] = edges
+        return binned, edges
+
+    def _binned_features(self, run, x0):
+        """Continuous features along which the answer is a step function, not a sigmoid.
+
+        Three points per feature (the base, halfway, the far bound): an affine
+        log-odds puts the middle answer's log-ratios halfway between the others'.
+        """
+        dom = run.oracle.domain
+        _, far = numeric_steps(dom)
+        cand = [j for j in np.flatnonzero(dom.continuous) if far[j] != x0[j]]
+        if not cand:
+            return []
+        rows = [x0]
+        for j in cand:
+            for t in ((x0[j] + far[j]) / 2, far[j]):
+                x = x0.copy()
+                x[j] = t
+                rows.append(x)
+        P = self._ask(run, np.array(rows), "bins")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            L = log_ratios(P)
+        out = []
+        for k, j in enumerate(cand):
+            p0, pm, pf = P[0], P[1 + 2 * k], P[2 + 2 * k]
+            l0, lm, lf = L[0], L[1 + 2 * k], L[2 + 2 * k]
+            same = [np.array_equal(p0, pm), np.array_equal(pm, pf), np.array_equal(p0, pf)]
+            if all(same):
+                continue
+            if any(same):
+                out.append(int(j))
+                continue
+            if np.all(np.isfinite([l0, lm, lf])):
+                scale = 1.0 + np.abs(np.concatenate([l0, lf])).max()
+                if np.max(np.abs(lm - (l0 + lf) / 2)) > 1e-7 * scale:
+                    out.append(int(j))
+        return out
+
+    def _solve(self, run: Run) -> None:
         oracle = run.oracle
         dom = oracle.domain
         red = Reduction(dom)

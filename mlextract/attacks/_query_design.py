@@ -22,6 +22,7 @@ __all__ = [
     "coverage_deficit",
     "design_rows",
     "informative",
+    "numeric_steps",
     "shrink_row",
 ]
 
@@ -54,7 +55,7 @@ class Reduction:
         return out
 
 
-def _numeric_steps(domain):
+def numeric_steps(domain):
     """For each non-one-hot feature: a base value and a far value to step to."""
     lo, hi = domain.lower.copy(), domain.upper.copy()
     base = np.where(np.isfinite(lo) & np.isfinite(hi), (lo + hi) / 2, 0.0)
@@ -74,7 +75,7 @@ def _numeric_steps(domain):
 
 def base_point(domain) -> np.ndarray:
     """The centre of the domain; each one-hot group on its first category."""
-    base, _ = _numeric_steps(domain)
+    base, _ = numeric_steps(domain)
     for g in domain.one_hot_groups:
         base[g] = 0.0
         base[g[0]] = 1.0
@@ -92,7 +93,7 @@ def design_rows(domain, x0):
         For each row after the first: ``("numeric", j)`` or ``("one_hot", j)``
         (the column switched on).
     """
-    _, far = _numeric_steps(domain)
+    _, far = numeric_steps(domain)
     grouped = np.zeros(domain.n_features, dtype=bool)
     for g in domain.one_hot_groups:
         grouped[g] = True

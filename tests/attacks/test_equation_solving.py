@@ -6,15 +6,17 @@ import numpy as np
 import pytest
 from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import KBinsDiscretizer, StandardScaler
 from sklearn.svm import LinearSVC
 
 from mlextract.attacks import EquationSolving, OneVsRestLogistic, SigmoidEnsemble
 from mlextract.attacks._equation_solving import detect_decimals
+from mlextract.attacks._feature_discovery import find_steps
 from mlextract.attacks._linear_equations import gauss_newton
 from mlextract.metrics import agreement, max_proba_gap, parameter_error, uniform_agreement
 from mlextract.oracles import Domain, LabelOnly, LocalOracle, Rounded
@@ -208,6 +210,55 @@ def test_one_hot_groups_valid_queries_and_minimum(family):
         true, up_to = victim, ("class_shift" if family == "softmax" else None)
     assert parameter_error(true, res.model, up_to=up_to, one_hot_groups=dom.one_hot_groups) < 1e-9
     _exact_agreement(victim, res.model, X, dom)
+
+
+# ---------------------------------------------------------------- binned features
+def _binned_victim(n_classes=3, seed=24):
+    X, y = _data(n_classes=n_classes, seed=seed)
+    bins = KBinsDiscretizer(n_bins=5, encode="onehot-dense", strategy="quantile",
+                            quantile_method="averaged_inverted_cdf")
+    ct = ColumnTransformer([("bins", bins, [0, 2])], remainder="passthrough")
+    return X, make_pipeline(ct, LogisticRegression(max_iter=1000)).fit(X, y)
+
+
+@pytest.mark.parametrize("binned", ["auto", [0, 2]])
+def test_binned_features_found_by_line_search(binned):
+    X, victim = _binned_victim()
+    oracle = _oracle(victim, X)
+    res = EquationSolving(family="softmax", binned=binned, random_state=0).extract(oracle)
+    assert res.status == "success", res.message
+    assert res.info["binned"] == [0, 2]
+    span = oracle.domain.upper - oracle.domain.lower
+    true = victim[0].named_transformers_["bins"].bin_edges_
+    for j, found, edges in zip([0, 2], res.info["bin_edges"], true):
+        assert found.shape == edges[1:-1].shape
+        assert np.max(np.abs(found - edges[1:-1])) <= 1e-9 * span[j]
+    n_bins_queries = res.info["queries"]["bins"]
+    # the design: 4 raw features, two groups of 5 bins, the base point
+    assert res.n_queries == n_bins_queries + 4 + 2 * 4 + 1
+    _exact_agreement(victim, res.model, X, oracle.domain)
+
+
+def test_find_steps_against_a_scan():
+    edges = np.array([0.1, 0.1003, 0.55, 0.9])
+
+    def answer(t):
+        return np.searchsorted(edges, t, side="right")[:, None].astype(float)
+
+    found, n = find_steps(answer, 0.0, 1.0, n_grid=16, tol=1e-10)
+    np.testing.assert_allclose(found, edges, atol=1e-10)
+    scan = np.linspace(0, 1, 100_001)
+    naive = scan[1:][np.diff(answer(scan)[:, 0]) != 0]  # first point after each step
+    np.testing.assert_allclose(found, naive, atol=1e-5)
+    assert n < 200
+
+
+def test_binned_features_bad_indices():
+    X, victim = _binned_victim()
+    with pytest.raises(ValueError, match="binned"):
+        EquationSolving(binned=[7]).extract(_oracle(victim, X))
+    with pytest.raises(ValueError, match="binned"):
+        EquationSolving(binned="all").extract(_oracle(victim, X))
 
 
 # ---------------------------------------------------------------- saturation, rounding
