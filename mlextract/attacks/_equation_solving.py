@@ -110,7 +110,7 @@ class EquationSolving(Attack):
         ``KBinsDiscretizer`` does). Their bin edges are found by line search, then
         the model is solved in the bin indicators and the copy is a ``Pipeline``
         of a :class:`BinnedFeatures` encoder and the linear copy. ``"auto"`` tests
-        each continuous feature with two extra queries (a step function, or not an
+        each numeric feature with two extra queries (a step function, or not an
         affine log-odds, means binned).
     random_state : int, Generator or None
         Seeds the random queries (fill, fit, verification) and restarts.
@@ -210,13 +210,13 @@ class EquationSolving(Attack):
         if self.binned is not None and not isinstance(self.binned, str):
             idx = np.asarray(self.binned)
             d = oracle.domain.n_features
-            cont = oracle.domain.continuous
+            numeric = _numeric_mask(oracle.domain)
             if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer) or (
-                idx.size and (idx.min() < 0 or idx.max() >= d or not cont[idx].all())
+                idx.size and (idx.min() < 0 or idx.max() >= d or not numeric[idx].all())
             ):
                 raise ValueError(
-                    f"binned must list continuous feature indices in [0, {d}); got "
-                    f"{self.binned!r}."
+                    f"binned must list numeric (continuous or integer) feature indices in "
+                    f"[0, {d}); got {self.binned!r}."
                 )
             bad = idx[~np.isfinite(oracle.domain.lower[idx] + oracle.domain.upper[idx])]
             if bad.size:
@@ -268,7 +268,8 @@ class EquationSolving(Attack):
                 Xq[:, j] = t
                 return self._ask(run, Xq, "bins")
 
-            e, _ = find_steps(answer, lo, hi, n_grid=_BIN_GRID, tol=_BIN_TOL * (hi - lo))
+            e, _ = find_steps(answer, lo, hi, n_grid=_BIN_GRID, tol=_BIN_TOL * (hi - lo),
+                              integer=j in set(dom.integer.tolist()))
             edges.append(e)
         run.info["bin_edges"] = edges
         return binned, edges
@@ -281,12 +282,19 @@ class EquationSolving(Attack):
         """
         dom = run.oracle.domain
         _, far = numeric_steps(dom)
-        cand = [j for j in np.flatnonzero(dom.continuous) if far[j] != x0[j]]
+        integer = set(dom.integer.tolist())
+        cand = [
+            j for j in np.flatnonzero(_numeric_mask(dom))
+            if abs(far[j] - x0[j]) >= (2 if j in integer else 0) and far[j] != x0[j]
+        ]
         if not cand:
             return []
-        rows = [x0]
+        rows, frac = [x0], []
         for j in cand:
-            for t in ((x0[j] + far[j]) / 2, far[j]):
+            mid = (x0[j] + far[j]) / 2
+            mid = np.round(mid) if j in integer else mid
+            frac.append((mid - x0[j]) / (far[j] - x0[j]))
+            for t in (mid, far[j]):
                 x = x0.copy()
                 x[j] = t
                 rows.append(x)
@@ -305,7 +313,7 @@ class EquationSolving(Attack):
                 continue
             if np.all(np.isfinite([l0, lm, lf])):
                 scale = 1.0 + np.abs(np.concatenate([l0, lf])).max()
-                if np.max(np.abs(lm - (l0 + lf) / 2)) > 1e-7 * scale:
+                if np.max(np.abs(lm - (l0 + frac[k] * (lf - l0)))) > 1e-7 * scale:
                     out.append(int(j))
         return out
 
@@ -655,6 +663,13 @@ class EquationSolving(Attack):
             )
         elif gap <= tol:
             run.message += f" Verified on {self.verify} more answers (gap {gap:.1e})."
+
+
+def _numeric_mask(dom):
+    """Continuous and integer features (not categorical codes, not one-hot)."""
+    mask = dom.continuous.copy()
+    mask[dom.integer] = True
+    return mask
 
 
 def _grouped(dom):

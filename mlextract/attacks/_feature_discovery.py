@@ -18,7 +18,7 @@ from ..oracles import Domain
 __all__ = ["BinnedFeatures", "find_steps", "binned_domain", "BinnedQueries"]
 
 
-def find_steps(answer, lo, hi, *, n_grid=16, tol=1e-9):
+def find_steps(answer, lo, hi, *, n_grid=16, tol=1e-9, integer=False):
     """The points in ``[lo, hi]`` where a step function of one variable changes.
 
     Parameters
@@ -34,6 +34,10 @@ def find_steps(answer, lo, hi, *, n_grid=16, tol=1e-9):
         Width below which a bracket ``[a, b]`` is an edge; the edge reported is
         ``b``, the first point found on the upper side (scikit-learn's
         ``KBinsDiscretizer`` puts a value equal to an edge in the upper bin).
+    integer : bool
+        The variable takes whole values: the grid and the midpoints are rounded
+        and a bracket of width 1 is an edge (``b``, the smallest whole value of
+        the upper bin).
 
     Returns
     -------
@@ -43,6 +47,10 @@ def find_steps(answer, lo, hi, *, n_grid=16, tol=1e-9):
         Points queried.
     """
     t = np.linspace(lo, hi, n_grid)
+    if integer:
+        t = np.unique(np.round(t))
+        tol = 1.0
+        n_grid = t.size
     A = answer(t)
     n_asked = n_grid
     brackets = [(t[i], A[i], t[i + 1], A[i + 1]) for i in range(n_grid - 1)
@@ -51,6 +59,8 @@ def find_steps(answer, lo, hi, *, n_grid=16, tol=1e-9):
     while brackets:
         # bisect every open bracket in one batch
         mids = np.array([(a + b) / 2 for a, _, b, _ in brackets])
+        if integer:
+            mids = np.floor(mids)
         M = answer(mids)
         n_asked += len(mids)
         nxt = []
@@ -136,6 +146,11 @@ def binned_domain(domain, binned, edges):
             mid[0] = e[0] - 1.0 if e.size else 0.0
         if not np.isfinite(domain.upper[j]):
             mid[-1] = e[-1] + 1.0 if e.size else 0.0
+        if j in set(domain.integer.tolist()):
+            # whole values of bin k: [ceil(e_k), ceil(e_{k+1}) − 1]
+            lo_int = np.ceil(bounds[:-1])
+            hi_int = np.concatenate([np.ceil(bounds[1:-1]) - 1, [np.floor(bounds[-1])]])
+            mid = np.clip(np.floor(mid), lo_int, hi_int)
         reps.append(mid)
         k = e.size + 1
         groups.append(list(range(start, start + k)))
