@@ -19,6 +19,7 @@ from ._linear_equations import (
     log_ratios,
     ovr_start,
     solve_affine,
+    solve_rounded_log_ratios,
 )
 from ._query_design import (
     Reduction,
@@ -134,9 +135,10 @@ class EquationSolving(Attack):
     feature's range); they are counted in ``info["queries"]["bins"]``.
 
     Rounded answers (detected from the answers themselves) make the equations
-    inexact: the solver then fits the probabilities by least squares over more
-    queries, chosen where the current copy is least certain, and the result's
-    status is ``"approximate"``.
+    inexact: the solver then fits by weighted least squares over more queries
+    (log-ratios, each weighted by how little rounding moves it; for one-vs-rest the
+    probabilities themselves), the queries chosen where the current copy is least
+    certain, and the result's status is ``"approximate"``.
 
     References
     ----------
@@ -543,12 +545,14 @@ class EquationSolving(Attack):
         eq.drop_uninformative()
         theta = ovr_start(eq.A(), eq.P)
         step = max(1, math.ceil(p / 8))
+        fresh = True
         while True:
             theta, res = fit_ovr(eq.A(), eq.P, theta)
-            if res > EXACT_TOL:  # stuck: restart from the per-class logit fit
-                fresh, res2 = fit_ovr(eq.A(), eq.P, ovr_start(eq.A(), eq.P))
+            if res > EXACT_TOL and not fresh:  # stuck: restart from the logit fit
+                again, res2 = fit_ovr(eq.A(), eq.P, ovr_start(eq.A(), eq.P))
                 if res2 < res:
-                    theta, res = fresh, res2
+                    theta, res = again, res2
+            fresh = False
             run.model = eq.ovr_copy(theta)
             run.info["residual"] = res
             if res <= EXACT_TOL or eq.n >= cap:
@@ -591,11 +595,19 @@ class EquationSolving(Attack):
         theta1, _, _ = solve_affine(eq.A(ok), log_ratios(eq.P[ok]))
         run.model = eq.softmax_copy(theta1)
         self._more_random(run, eq, n_total - eq.n, "fit")
+        ok = informative(eq.P, BINARY_FLOOR)  # one sigmoid fitted to every answer
+        theta1, _, _ = solve_affine(eq.A(ok), log_ratios(eq.P[ok]))
+        run.model = eq.softmax_copy(theta1)
         start = np.tile(theta1, (1, K))
         theta, res = fit_sigmoid_ensemble(eq.A(), eq.P[:, 1], start, rng=run.rng)
+        single = run.model
+        single_res = float(np.max(np.abs(single.predict_proba(eq.X) - eq.P)))
         run.model = SigmoidEnsemble.from_parameters(
             eq.red.expand(theta[:-1].T), theta[-1], eq.classes
         )
+        if single_res < res:  # the fit went astray: one sigmoid explains the answers better
+            run.model, res = single, single_res
+            run.info["fallback"] = "single sigmoid"
         run.info["residual"] = res
         if res <= EXACT_TOL:
             run.message = f"fitted {K} sigmoids to {eq.n} answers exactly (residual {res:.1e})."
@@ -615,12 +627,7 @@ class EquationSolving(Attack):
         if family == "platt_ensemble":
             n_min = int(self.n_members) * p
         n_total = self.n_queries if self.n_queries is not None else 4 * n_min
-        Pc = np.clip(eq.P, h / 4, 1.0)
-        Pc = Pc / Pc.sum(axis=1, keepdims=True)
-        if link == "ovr":
-            theta = ovr_start(eq.A(), Pc)
-        else:
-            theta, _, _ = solve_affine(eq.A(), log_ratios(Pc))
+        theta = self._rounded_fit(eq, link, h, None)
         run.model = eq.copy(theta, link)
         rounds = 3
         for r in range(rounds):
@@ -628,13 +635,13 @@ class EquationSolving(Attack):
             if want <= 0:
                 break
             n = math.ceil(want / (rounds - r))
-            pool = run.oracle.domain.sample(50 * n, random_state=run.rng)
+            # the most informative answers come where the copy is least certain
+            pool = balanced_rows(run.oracle.domain, 20 * n, run.rng, existing=eq.X)
             Xn = pool[_most_uncertain(run.model.predict_proba(pool), n)]
             eq.add(Xn, self._ask(run, Xn, "fit"))
-            theta, gap = fit_probabilities(eq.A(), eq.P, theta, link=link, max_iter=5)
+            theta = self._rounded_fit(eq, link, h, theta, final=r == rounds - 1)
             run.model = eq.copy(theta, link)
-        theta, gap = fit_probabilities(eq.A(), eq.P, theta, link=link)
-        run.model = eq.copy(theta, link)
+        gap = float(np.max(np.abs(run.model.predict_proba(eq.X) - eq.P)))
         run.info["max_gap"] = gap
         if family == "platt_ensemble":
             note = " (a single sigmoid: the ensemble is not identifiable from rounded answers)"
@@ -642,10 +649,23 @@ class EquationSolving(Attack):
             note = ""
         run.status = "approximate"
         run.message = (
-            f"answers are rounded to {decimals} decimals: fitted the probabilities by "
-            f"least squares over {eq.n} answers (largest gap {gap:.1e}, rounding step "
-            f"{h:g}); the copy is approximate{note}."
+            f"answers are rounded to {decimals} decimals: fitted the "
+            f"{'probabilities' if link == 'ovr' else 'log-ratios'} by least squares over "
+            f"{eq.n} answers (largest gap {gap:.1e}, rounding step {h:g}); the copy is "
+            f"approximate{note}."
         )
+
+    @staticmethod
+    def _rounded_fit(eq, link, h, theta, final=True):
+        """Softmax: weighted least squares on log-ratios; OvR: on the probabilities."""
+        if link == "softmax":
+            return solve_rounded_log_ratios(eq.A(), eq.P, h)
+        if theta is None:
+            Pc = np.clip(eq.P, h / 4, 1.0)
+            return ovr_start(eq.A(), Pc / Pc.sum(axis=1, keepdims=True))
+        theta, _ = fit_probabilities(eq.A(), eq.P, theta, link="ovr",
+                                     max_iter=30 if final else 5)
+        return theta
 
     # -- verification ---------------------------------------------------------------
     def _verification(self, run, decimals):
@@ -680,8 +700,10 @@ def _grouped(dom):
 
 
 def _most_uncertain(P, n):
-    """Indices of the ``n`` rows whose largest probability is smallest."""
-    return np.argsort(P.max(axis=1), kind="stable")[:n]
+    """Indices of the ``n`` rows of highest entropy."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ent = -np.nansum(P * np.log(P), axis=1)
+    return np.argsort(-ent, kind="stable")[:n]
 
 
 class _Equations:

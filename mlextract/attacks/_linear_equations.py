@@ -18,13 +18,13 @@ inputs in reduced coordinates, a last column of ones) and a parameter matrix
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import least_squares
 from scipy.special import expit, log_expit
 
 __all__ = [
     "design_matrix",
     "log_ratios",
     "solve_affine",
+    "solve_rounded_log_ratios",
     "softmax_proba",
     "ovr_proba",
     "ensemble_proba",
@@ -34,9 +34,6 @@ __all__ = [
     "fit_probabilities",
     "fit_sigmoid_ensemble",
 ]
-
-_TOL = dict(xtol=1e-15, ftol=1e-15, gtol=1e-15)
-
 
 def design_matrix(X) -> np.ndarray:
     """``[X | 1]``: the inputs with a column of ones for the intercept."""
@@ -135,6 +132,43 @@ def gauss_newton(fun, jac, x0, *, max_iter=100, tol=1e-14, rtol=1e-14):
     return x, float(np.max(np.abs(r)))
 
 
+def solve_rounded_log_ratios(A, P, step):
+    """Weighted least squares on the log-ratios of rounded softmax answers.
+
+    Each row is referred to its most probable class r, whose logarithm is the most
+    precise; each other class k with a nonzero answer gives the equation
+    ``a·(θ_k − θ_r) = log p̃_k − log p̃_r``, weighted by ``p̃_k / step`` (rounding
+    by ``step`` moves ``log p̃_k`` by up to ``step / (2 p̃_k)``). Class 0 is the
+    reference (θ_0 = 0).
+
+    Returns
+    -------
+    theta : ndarray of shape (p, c − 1)
+    """
+    A = np.asarray(A, dtype=np.float64)
+    P = np.asarray(P, dtype=np.float64)
+    n, p = A.shape
+    c = P.shape[1]
+    ref = np.argmax(P, axis=1)
+    with np.errstate(divide="ignore"):
+        L = np.log(P)
+    rows, rhs, weights = [], [], []
+    for k in range(c):
+        use = (P[:, k] > 0) & (ref != k)
+        for i in np.flatnonzero(use):
+            row = np.zeros((c, p))
+            row[k] += A[i]
+            row[ref[i]] -= A[i]
+            rows.append(row[1:].ravel())
+            rhs.append(L[i, k] - L[i, ref[i]])
+            weights.append(min(P[i, k] / step, 1e6))
+    M = np.array(rows) * np.array(weights)[:, None]
+    y = np.array(rhs) * np.array(weights)
+    s = _column_scale(M)
+    sol = np.linalg.lstsq(M / s, y, rcond=None)[0] / s
+    return sol.reshape(c - 1, p).T
+
+
 # ----------------------------------------------------------------- link functions
 def softmax_proba(A, theta) -> np.ndarray:
     """Softmax of the scores ``[0, A @ theta]`` (class 0 is the reference)."""
@@ -177,7 +211,7 @@ def _ovr_log_residual(A, Y):
     return fun, jac
 
 
-def fit_ovr(A, P, theta0):
+def fit_ovr(A, P, theta0, *, max_iter=30):
     """Solve the one-vs-rest equations ``log σ(z_k) − log σ(z_0) = log(p_k/p_0)``.
 
     Parameters
@@ -203,7 +237,7 @@ def fit_ovr(A, P, theta0):
     """
     Y = log_ratios(P)
     fun, jac = _ovr_log_residual(A, Y)
-    x, res = gauss_newton(fun, jac, theta0.ravel())
+    x, res = gauss_newton(fun, jac, theta0.ravel(), max_iter=max_iter)
     return x.reshape(theta0.shape), res
 
 
@@ -313,13 +347,11 @@ def fit_sigmoid_ensemble(A, p1, theta0, *, n_restarts=4, rng=None, scale=0.05):
     best = None
     base = theta0[:, :1]
     spread = scale * (np.abs(base) + np.abs(base).mean())
-    for r in range(max(1, n_restarts)):
-        start = theta0 if r == 0 else base + spread * rng.standard_normal((p, K))
-        method = "lm" if n >= p * K else "trf"
-        sol = least_squares(fun, start.ravel(), jac=jac, method=method, x_scale="jac", **_TOL)
-        res = float(np.max(np.abs(fun(sol.x))))
+    for _ in range(max(1, n_restarts)):
+        start = base + spread * rng.standard_normal((p, K))
+        x, res = gauss_newton(fun, jac, start.ravel(), max_iter=60)
         if best is None or res < best[1]:
-            best = (sol.x.reshape(p, K), res)
+            best = (x.reshape(p, K), res)
         if res < 1e-13:
             break
     return best

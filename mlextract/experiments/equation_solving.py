@@ -115,7 +115,7 @@ def _row(ctx, name, data, family, *, attack_family=None, binned=None, label=None
     oracle = LocalOracle(victim, domain=dom)
     attack = EquationSolving(
         family=attack_family or ("binary" if family == "platt" else family),
-        binned=binned, random_state=ctx.random_state,
+        binned=binned, n_members=3, random_state=ctx.random_state,
     )
     res = attack.extract(oracle)
     d, c, G = dom.n_features, len(np.unique(data.y)), len(dom.one_hot_groups)
