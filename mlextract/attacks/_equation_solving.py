@@ -335,6 +335,7 @@ class EquationSolving(Attack):
         run.info["family"] = family
         floor = BINARY_FLOOR if c == 2 else MULTI_FLOOR
         if family == "ovr":
+            counts["design"] = 1
             self._one_vs_rest(run, _Equations(red, classes, x0[None], P0))
             if self.verify:
                 self._verification(run, run.info.get("decimals"))
@@ -360,6 +361,12 @@ class EquationSolving(Attack):
             self._affine(run, eq, floor)
             if self.family == "auto":
                 self._auto_check(run, eq, floor)
+        n_sat = counts.get("boundary", 0) + counts.get("saturation", 0)
+        if n_sat:
+            run.message += (
+                f" {n_sat} queries went to avoiding saturated answers (a base point near "
+                "the boundary, shorter steps)."
+            )
         if self.verify:
             self._verification(run, decimals)
 

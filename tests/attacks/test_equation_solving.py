@@ -272,7 +272,7 @@ def test_saturated_base_point_is_moved_to_the_boundary():
     res = EquationSolving(family="binary", random_state=0).extract(oracle)
     extra = res.info["queries"].get("boundary", 0) + res.info["queries"].get("saturation", 0)
     assert extra > 0 and res.n_queries == X.shape[1] + 1 + extra
-    assert res.status == "success"
+    assert res.status == "success" and "saturated" in res.message
     assert parameter_error(victim, res.model) < 1e-9
 
 
@@ -300,6 +300,17 @@ def test_rounded_answers_give_an_approximate_copy(decimals):
     assert res.n_queries <= 4 * (d + 1)
     assert agreement(victim, res.model, X) >= 0.99
     assert parameter_error(victim, res.model, up_to="class_shift") < 10.0 ** (2 - decimals)
+
+
+def test_rounded_one_vs_rest_answers():
+    X, y = _data(n_classes=3, seed=25)
+    victim = OneVsRestClassifier(LogisticRegression()).fit(X, y)
+    oracle = Rounded(_oracle(victim, X), decimals=4)
+    res = EquationSolving(family="ovr", random_state=0).extract(oracle)
+    assert res.status == "approximate" and res.info["decimals"] == 4
+    assert res.n_queries <= 4 * math.ceil(3 * (X.shape[1] + 1) / 2)
+    assert agreement(victim, res.model, X) >= 0.99
+    assert parameter_error(_ovr_true(victim), res.model) < 0.05
 
 
 def test_detect_decimals():
