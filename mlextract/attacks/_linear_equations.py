@@ -18,6 +18,7 @@ inputs in reduced coordinates, a last column of ones) and a parameter matrix
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 from scipy.special import expit, log_expit
 
 __all__ = [
@@ -105,13 +106,15 @@ def gauss_newton(fun, jac, x0, *, max_iter=100, tol=1e-14, rtol=1e-14):
         s = np.linalg.norm(J, axis=0)
         s = np.where(s > 0, s, 1.0)
         Js = J / s
+        JtJ, Jtr = None, None
         while True:
-            if lam == 0.0:
-                dy = np.linalg.lstsq(Js, -r, rcond=None)[0]
-            else:
-                M = np.vstack([Js, np.sqrt(lam) * np.eye(Js.shape[1])])
-                rhs = np.concatenate([-r, np.zeros(Js.shape[1])])
-                dy = np.linalg.lstsq(M, rhs, rcond=None)[0]
+            if lam == 0.0:  # QR with pivoting: accurate on ill-conditioned systems
+                dy = scipy.linalg.lstsq(Js, -r, lapack_driver="gelsy", check_finite=False)[0]
+            else:  # damped: well conditioned, the normal equations suffice
+                if JtJ is None:
+                    JtJ, Jtr = Js.T @ Js, Js.T @ r
+                dy = scipy.linalg.solve(JtJ + lam * np.eye(JtJ.shape[0]), -Jtr,
+                                        assume_a="pos", check_finite=False)
             for _ in range(20):  # backtrack along the step before damping it
                 r_new = fun(x + dy / s)
                 c_new = float(r_new @ r_new)

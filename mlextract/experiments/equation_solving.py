@@ -252,8 +252,9 @@ def equation_solving_rounding(ctx):
         paper="Tramèr et al. 2016, §7: rounding to 4-5 decimals does not stop equation "
               "solving; 2-3 decimals weaken it",
         notes=[
-            "Rounding is detected from the answers; the copy is then a least-squares fit "
-            "of the probabilities over the queries (status 'approximate').",
+            "Rounding is detected from the answers; the copy is then a weighted "
+            "least-squares fit of the log-ratios over the queries, chosen where the copy "
+            "is least certain (status 'approximate').",
             f"Target: >= 99.99% test agreement at 4 decimals with <= 4(d+1) = "
             f"{4 * (dom.n_features + 1)} queries.",
         ],
