@@ -108,8 +108,8 @@ def gauss_newton(fun, jac, x0, *, max_iter=100, tol=1e-14, rtol=1e-14):
         Js = J / s
         JtJ, Jtr = None, None
         while True:
-            if lam == 0.0:  # QR with pivoting: accurate on ill-conditioned systems
-                dy = scipy.linalg.lstsq(Js, -r, lapack_driver="gelsy", check_finite=False)[0]
+            if lam == 0.0:  # SVD: accurate on ill-conditioned systems
+                dy = scipy.linalg.lstsq(Js, -r, lapack_driver="gelsd", check_finite=False)[0]
             else:  # damped: well conditioned, the normal equations suffice
                 if JtJ is None:
                     JtJ, Jtr = Js.T @ Js, Js.T @ r
