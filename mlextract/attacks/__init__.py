@@ -4,11 +4,16 @@ from ._base import Attack, Run
 from ._registry import available, extract, get, register
 from ._result import STATUSES, ExtractionResult
 from ._retraining import Retraining
+from ._path_finding import PathFinding
+from ._extracted_tree import ExtractedTreeClassifier, ExtractedTreeRegressor
 
 __all__ = [
     "STATUSES",
     "Attack",
+    "ExtractedTreeClassifier",
+    "ExtractedTreeRegressor",
     "ExtractionResult",
+    "PathFinding",
     "Retraining",
     "Run",
     "available",
