@@ -1,11 +1,11 @@
 """Extraction attacks: the Attack protocol, the registry and the classical attacks."""
 
 from ._base import Attack, Run
+from ._extracted_tree import ExtractedTreeClassifier, ExtractedTreeRegressor
+from ._path_finding import PathFinding
 from ._registry import available, extract, get, register
 from ._result import STATUSES, ExtractionResult
 from ._retraining import Retraining
-from ._path_finding import PathFinding
-from ._extracted_tree import ExtractedTreeClassifier, ExtractedTreeRegressor
 
 __all__ = [
     "STATUSES",

@@ -77,7 +77,7 @@ def _key(answer) -> bytes:
 
 def _in_hull(p, points, tol=1e-6) -> bool:
     """Is ``p`` a convex combination of ``points``? (non-negative least squares)."""
-    P = np.atleast_2d(np.asarray(points, dtype=float))
+    P = np.asarray(points, dtype=float).reshape(len(points), -1)
     p = np.atleast_1d(np.asarray(p, dtype=float))
     if P.shape[0] == 0:
         return False
@@ -136,9 +136,9 @@ class _Extraction:
             x = q.copy()
             for fi in fields:
                 self.fields[fi].put(x, self.fields[fi].default())
-            return _key(self.ask1(x, "identify")) != key
+            return _key((yield x[None, :], "identify")[0]) != key
 
-        if not supplied(missing):
+        if not (yield from supplied(missing)):
             return None
         cand = sorted(missing, key=lambda fi: -self.usage[fi])
         while len(cand) > 1:
@@ -150,7 +150,7 @@ class _Extraction:
                 else:
                     other.append(fi)
                     wo += self.usage[fi]
-            cand = half if supplied(half) else other
+            cand = half if (yield from supplied(half)) else other
         return cand[0]
 
     def _line_search(self, q, fi, rng, phase, *, known=None, stop_answer=None):
@@ -169,7 +169,7 @@ class _Extraction:
             X = np.repeat(q[None, :], len(idxs), axis=0)
             for r, i in enumerate(idxs):
                 f.put(X[r], i)
-            for i, a in zip(idxs, self.ask(X, ph)):
+            for i, a in zip(idxs, (yield X, ph)):
                 pts[i] = a
 
         def bisect(ph):
@@ -179,10 +179,10 @@ class _Extraction:
                         if b > a + 1 and _key(pts[a]) != _key(pts[b])]
                 if not mids:
                     return
-                probe(mids, ph)
+                yield from probe(mids, ph)
 
-        probe([lo, hi], phase)
-        bisect(phase)
+        yield from probe([lo, hi], phase)
+        yield from bisect(phase)
         if stop_answer is not None and self.numeric:
             for _ in range(self.n_refine):
                 s = sorted(pts)
@@ -195,8 +195,8 @@ class _Extraction:
                     break
                 self.n_hull_failures += 1
                 _, a, b = max(gaps)
-                probe([f.middle(a, b)], "refine")
-                bisect("refine")
+                yield from probe([f.middle(a, b)], "refine")
+                yield from bisect("refine")
         s = [i for i in sorted(pts) if lo <= i <= hi]
         segs = []
         for i in s:
@@ -223,7 +223,7 @@ class _Extraction:
             X = np.repeat(q[None, :], len(todo), axis=0)
             for r, c in enumerate(todo):
                 f.put(X[r], c)
-            for c, a in zip(todo, self.ask(X, phase)):
+            for c, a in zip(todo, (yield X, phase)):
                 pts[c] = a
         groups: dict[bytes, list] = {}
         for c in cats:
@@ -327,7 +327,7 @@ class _Extraction:
                     f.put(X[r], f.sample(rng, box[fi][0], box[fi][1]))
                 else:
                     f.put(X[r], int(rng.choice(sets[fi])))
-        answers = self.ask(X, "verify")
+        answers = yield X, "verify"
         bad = [r for r, a in enumerate(answers) if _key(a) != key]
         if not bad:
             node.kind = "expand" if self.top_down else "leaf"
@@ -346,7 +346,7 @@ class _Extraction:
         lo, hi = 0, len(moved)
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            if _key(self.ask1(walk(mid), "verify")) == key:
+            if _key((yield walk(mid)[None, :], "verify")[0]) == key:
                 lo = mid
             else:
                 hi = mid
@@ -354,11 +354,11 @@ class _Extraction:
         f = self.fields[fi]
         self.n_hidden += 1
         if f.ordered:
-            known = {self._index_of(f, base): node.answer if lo == 0 else self.ask1(
-                base, "verify"), self._index_of(f, walk(hi)): self.ask1(walk(hi), "verify")}
-            segs = self._line_search(base, fi, box[fi], "verify", known=known)
+            pair = yield np.array([base, walk(hi)]), "verify"
+            known = {self._index_of(f, base): pair[0], self._index_of(f, walk(hi)): pair[1]}
+            segs = yield from self._line_search(base, fi, box[fi], "verify", known=known)
         else:
-            segs = self._set_search(base, fi, box[fi], "verify")
+            segs = yield from self._set_search(base, fi, box[fi], "verify")
         cells, top = self._children(base, box, fi, segs, "verify")
         node.become(top)
         return cells
@@ -385,16 +385,17 @@ class _Extraction:
         """Find the stop node's feature and the cuts on it (top-down)."""
         q = node.q
         missing = [fi for fi, f in enumerate(self.fields) if not f.supplied(q)]
-        fi = self._identify_feature(q, missing, node.key) if missing else None
+        fi = (yield from self._identify_feature(q, missing, node.key)) if missing else None
         if fi is None:
             node.kind = "leaf"
             return []
         self.usage[fi] += 1
         f = self.fields[fi]
         if f.ordered:
-            segs = self._line_search(q, fi, f.full(), "line_search", stop_answer=node.answer)
+            segs = yield from self._line_search(q, fi, f.full(), "line_search",
+                                                stop_answer=node.answer)
         else:
-            segs = self._set_search(q, fi, f.full(), "line_search")
+            segs = yield from self._set_search(q, fi, f.full(), "line_search")
         if len(segs) == 1:  # supplying the field moved the answer, yet no cut shows
             node.kind = "leaf"
             return []
@@ -402,7 +403,22 @@ class _Extraction:
         node.become(top)
         return cells
 
+    def _task(self, node):
+        """Work on one cell until it is a leaf or a split; return the new cells."""
+        if node.kind == "verify":
+            new = yield from self._verify_cell(node)
+        else:
+            new = yield from self._expand(node)
+        if node.kind in ("verify", "expand"):
+            new = [node] + list(new)
+        return new
+
     def run_all(self):
+        """Run every cell's task side by side: one oracle batch per round of requests.
+
+        Each task is a generator that yields the rows it needs and receives their
+        answers, so the bisections of all open cells share the victim's round trips.
+        """
         box = {fi: f.full() for fi, f in enumerate(self.fields)}
         q = np.full(self.d, np.nan)
         if not self.top_down:
@@ -410,12 +426,35 @@ class _Extraction:
                 f.put(q, f.default())
         ans = self.ask1(q, "identify" if self.top_down else "verify")
         self.root = _Node("verify", q, box, ans, _key(ans))
-        todo = [self.root]
-        while todo:
-            node = todo.pop()
-            new = self._verify_cell(node) if node.kind == "verify" else self._expand(node)
-            todo.extend(reversed(new))
-            todo.extend(n for n in [node] if n.kind in ("verify", "expand"))
+        waiting = []  # (task, request)
+
+        def start(node):
+            advance(self._task(node), None)
+
+        def advance(task, answers):
+            try:
+                waiting.append((task, task.send(answers)))
+            except StopIteration as stop:
+                for n in stop.value:
+                    start(n)
+
+        start(self.root)
+        while waiting:
+            batch, waiting[:] = list(waiting), []
+            by_phase: dict[str, list] = {}
+            for k, (_, (X, phase)) in enumerate(batch):
+                by_phase.setdefault(phase, []).append(k)
+            answers = [None] * len(batch)
+            for phase, ks in by_phase.items():
+                rows = np.concatenate([batch[k][1][0] for k in ks])
+                out = self.ask(rows, phase)
+                at = 0
+                for k in ks:
+                    n = batch[k][1][0].shape[0]
+                    answers[k] = out[at:at + n]
+                    at += n
+            for (task, _), a in zip(batch, answers):
+                advance(task, a)
 
 
 def _flatten(root, leaf_value):
