@@ -69,9 +69,12 @@ class _Node:
 
 
 def _key(answer) -> bytes:
+    """Identity of an answer. Distributions equal to 12 decimals are one identity:
+    the API normalises each node's counts itself, so a node and children that hold
+    the same distribution may differ in the last bit."""
     a = np.asarray(answer)
     if a.dtype.kind in "fiu":
-        return np.ascontiguousarray(a, dtype=np.float64).tobytes()
+        return (np.round(np.ascontiguousarray(a, dtype=np.float64), 12) + 0.0).tobytes()
     return repr(a.tolist()).encode()
 
 
@@ -107,6 +110,7 @@ class _Extraction:
         self.counts = {"identify": 0, "line_search": 0, "verify": 0, "refine": 0}
         self.n_hidden = 0
         self.n_hull_failures = 0
+        self.unresolved: list[str] = []
         self.root = None
 
     # ----------------------------------------------------------------- queries
@@ -153,10 +157,12 @@ class _Extraction:
             cand = half if (yield from supplied(half)) else other
         return cand[0]
 
-    def _line_search(self, q, fi, rng, phase, *, known=None, stop_answer=None):
+    def _line_search(self, q, fi, rng, phase, *, known=None, extra=()):
         """Segments of an ordered field's range [lo, hi] at the point q.
 
-        Returns a list of (lo, hi, rep, answer) with constant answer, in order.
+        Probes the ends (and ``extra`` indices), then bisects between probes that
+        answer differently until they are adjacent values. Returns the segments
+        (lo, hi, rep, answer) in order, and every probe's answer.
         """
         f = self.fields[fi]
         lo, hi = rng
@@ -181,22 +187,8 @@ class _Extraction:
                     return
                 yield from probe(mids, ph)
 
-        yield from probe([lo, hi], phase)
+        yield from probe([lo, hi] + list(extra), phase)
         yield from bisect(phase)
-        if stop_answer is not None and self.numeric:
-            for _ in range(self.n_refine):
-                s = sorted(pts)
-                answers = {_key(pts[i]): pts[i] for i in s}
-                if _in_hull(stop_answer, list(answers.values())):
-                    break
-                gaps = [(f.raw(b) - f.raw(a), a, b) for a, b in zip(s, s[1:])
-                        if b > a + 1 and _key(pts[a]) == _key(pts[b])]
-                if not gaps:
-                    break
-                self.n_hull_failures += 1
-                _, a, b = max(gaps)
-                yield from probe([f.middle(a, b)], "refine")
-                yield from bisect("refine")
         s = [i for i in sorted(pts) if lo <= i <= hi]
         segs = []
         for i in s:
@@ -211,7 +203,7 @@ class _Extraction:
             inside = [i for i in s if sg[0] <= i <= sg[1] and _key(pts[i]) == _key(sg[3])]
             mid = (sg[0] + sg[1]) / 2
             sg[2] = min(inside, key=lambda i: abs(i - mid))
-        return [tuple(sg) for sg in segs]
+        return [tuple(sg) for sg in segs], pts
 
     def _set_search(self, q, fi, cats, phase, *, known=None):
         """Categories of a set field grouped by answer: list of (cats, rep, answer)."""
@@ -356,7 +348,7 @@ class _Extraction:
         if f.ordered:
             pair = yield np.array([base, walk(hi)]), "verify"
             known = {self._index_of(f, base): pair[0], self._index_of(f, walk(hi)): pair[1]}
-            segs = yield from self._line_search(base, fi, box[fi], "verify", known=known)
+            segs, _ = yield from self._line_search(base, fi, box[fi], "verify", known=known)
         else:
             segs = yield from self._set_search(base, fi, box[fi], "verify")
         cells, top = self._children(base, box, fi, segs, "verify")
@@ -382,7 +374,13 @@ class _Extraction:
         return f.index(x[f.column])
 
     def _expand(self, node):
-        """Find the stop node's feature and the cuts on it (top-down)."""
+        """Find the stop node's feature and the cuts on it (top-down).
+
+        The node's answer is the mixture of the answers of the cells below it, with
+        positive weights; when the cells found (after proving their boxes) cannot make
+        it up, a region was missed between probes that answered alike: probe the
+        widest such gap and search again (at most ``n_refine`` times).
+        """
         q = node.q
         missing = [fi for fi, f in enumerate(self.fields) if not f.supplied(q)]
         fi = (yield from self._identify_feature(q, missing, node.key)) if missing else None
@@ -391,17 +389,59 @@ class _Extraction:
             return []
         self.usage[fi] += 1
         f = self.fields[fi]
-        if f.ordered:
-            segs = yield from self._line_search(q, fi, f.full(), "line_search",
-                                                stop_answer=node.answer)
-        else:
-            segs = yield from self._set_search(q, fi, f.full(), "line_search")
-        if len(segs) == 1:  # supplying the field moved the answer, yet no cut shows
-            node.kind = "leaf"
-            return []
-        cells, top = self._children(q, node.box, fi, segs, "verify")
+        extra, known = [], {}
+        for attempt in range(self.n_refine + 1):
+            if f.ordered:
+                segs, known = yield from self._line_search(
+                    q, fi, f.full(), "line_search" if not attempt else "refine",
+                    known=known, extra=extra)
+            else:
+                segs = yield from self._set_search(q, fi, f.full(), "line_search")
+            cells, top = self._children(q, node.box, fi, segs, "verify")
+            done = yield from self._verify_all(cells)
+            if not self.numeric or _in_hull(node.answer, [c.answer for c in done]):
+                break
+            s = sorted(known)
+            gaps = [(f.raw(b) - f.raw(a), a, b) for a, b in zip(s, s[1:])
+                    if b > a + 1 and _key(known[a]) == _key(known[b])] if f.ordered else []
+            if attempt == self.n_refine or not gaps:
+                self.unresolved.append(f.name)
+                break
+            self.n_hull_failures += 1
+            _, a, b = max(gaps)
+            extra = [f.middle(a, b)]
         node.become(top)
-        return cells
+        return done
+
+    def _verify_all(self, cells):
+        """Prove the boxes of ``cells`` side by side; return the proved cells."""
+        done, waiting = [], []
+
+        def start(cell):
+            advance(self._verify_cell(cell), cell, None)
+
+        def advance(task, cell, answers):
+            try:
+                waiting.append((task, cell, task.send(answers)))
+            except StopIteration as stop:
+                if stop.value:
+                    for n in stop.value:
+                        start(n)
+                else:
+                    done.append(cell)
+
+        for c in cells:
+            start(c)
+        while waiting:
+            batch = list(waiting)
+            waiting.clear()
+            out = yield np.concatenate([req[0] for _, _, req in batch]), "verify"
+            at = 0
+            for task, cell, req in batch:
+                n = req[0].shape[0]
+                advance(task, cell, out[at:at + n])
+                at += n
+        return done
 
     def _task(self, node):
         """Work on one cell until it is a leaf or a split; return the new cells."""
@@ -429,7 +469,8 @@ class _Extraction:
         waiting = []  # (task, request)
 
         def start(node):
-            advance(self._task(node), None)
+            if node.kind in ("verify", "expand"):
+                advance(self._task(node), None)
 
         def advance(task, answers):
             try:
@@ -442,7 +483,7 @@ class _Extraction:
         while waiting:
             batch, waiting[:] = list(waiting), []
             by_phase: dict[str, list] = {}
-            for k, (_, (X, phase)) in enumerate(batch):
+            for k, (_, (_rows, phase)) in enumerate(batch):
                 by_phase.setdefault(phase, []).append(k)
             answers = [None] * len(batch)
             for phase, ks in by_phase.items():
@@ -661,6 +702,7 @@ class PathFinding(Attack):
             "n_hidden_splits": ex.n_hidden,
             "n_mixture_refinements": ex.n_hull_failures,
             "complete": complete,
+            "unresolved": list(ex.unresolved),
         })
         if not complete:
             return
@@ -670,6 +712,15 @@ class PathFinding(Attack):
                 "label answers identify leaves only by their class: nodes whose children "
                 "share its label look like leaves, so the copy may be coarser than the "
                 "victim. Ask for probabilities to copy the tree exactly."
+            )
+        elif ex.unresolved:
+            run.status = "approximate"
+            run.message = (
+                f"{len(ex.unresolved)} nodes answer a mixture that the leaves found below "
+                "them cannot make up: a region narrower than the probes lies between two "
+                "leaves that answer alike (features: "
+                f"{', '.join(sorted(set(ex.unresolved)))}). The copy is exact elsewhere; "
+                "raise n_refine to probe more."
             )
         elif shared:
             run.message = (
