@@ -69,6 +69,12 @@ class _Node:
 
 
 def _key(answer) -> bytes:
+    if isinstance(answer, float | np.floating):
+        return np.float64(round(float(answer), 12) + 0.0).tobytes()
+    return _array_key(answer)
+
+
+def _array_key(answer) -> bytes:
     """Identity of an answer. Distributions equal to 12 decimals are one identity:
     the API normalises each node's counts itself, so a node and children that hold
     the same distribution may differ in the last bit."""
@@ -111,6 +117,7 @@ class _Extraction:
         self.n_hidden = 0
         self.n_hull_failures = 0
         self.unresolved: list[str] = []
+        self.mixtures: dict[bytes, tuple] = {}
         self.root = None
 
     # ----------------------------------------------------------------- queries
@@ -167,6 +174,7 @@ class _Extraction:
         f = self.fields[fi]
         lo, hi = rng
         pts = dict(known or {})
+        pk = {i: _key(a) for i, a in pts.items()}
 
         def probe(idxs, ph):
             idxs = [i for i in dict.fromkeys(idxs) if i not in pts]
@@ -177,12 +185,13 @@ class _Extraction:
                 f.put(X[r], i)
             for i, a in zip(idxs, (yield X, ph)):
                 pts[i] = a
+                pk[i] = _key(a)
 
         def bisect(ph):
             while True:
                 s = sorted(pts)
                 mids = [f.middle(a, b) for a, b in zip(s, s[1:])
-                        if b > a + 1 and _key(pts[a]) != _key(pts[b])]
+                        if b > a + 1 and pk[a] != pk[b]]
                 if not mids:
                     return
                 yield from probe(mids, ph)
@@ -192,7 +201,7 @@ class _Extraction:
         s = [i for i in sorted(pts) if lo <= i <= hi]
         segs = []
         for i in s:
-            if segs and _key(segs[-1][3]) == _key(pts[i]):
+            if segs and _key(segs[-1][3]) == pk[i]:
                 segs[-1][1] = i
             else:
                 if segs:
@@ -200,7 +209,8 @@ class _Extraction:
                 segs.append([i, i, i, pts[i]])
         segs[0][0], segs[-1][1] = lo, hi
         for sg in segs:  # representative: the probed value nearest the middle
-            inside = [i for i in s if sg[0] <= i <= sg[1] and _key(pts[i]) == _key(sg[3])]
+            k = _key(sg[3])
+            inside = [i for i in s if sg[0] <= i <= sg[1] and pk[i] == k]
             mid = (sg[0] + sg[1]) / 2
             sg[2] = min(inside, key=lambda i: abs(i - mid))
         return [tuple(sg) for sg in segs], pts
@@ -405,13 +415,23 @@ class _Extraction:
             gaps = [(f.raw(b) - f.raw(a), a, b) for a, b in zip(s, s[1:])
                     if b > a + 1 and _key(known[a]) == _key(known[b])] if f.ordered else []
             if attempt == self.n_refine or not gaps:
-                self.unresolved.append(f.name)
                 break
             self.n_hull_failures += 1
             _, a, b = max(gaps)
             extra = [f.middle(a, b)]
+        # A cell's box may be part of its stop node's region only (a cut hidden above
+        # a re-tested feature): the mixture is checked over every cell of the node.
+        entry = self.mixtures.setdefault(node.key, (node.answer, f.name, {}))
+        entry[2].update((c.key, c.answer) for c in done)
         node.become(top)
         return done
+
+    def _unresolved(self):
+        """Stop nodes whose answer is not a mixture of the cells found below them."""
+        if not self.numeric:
+            return []
+        return [name for answer, name, below in self.mixtures.values()
+                if not _in_hull(answer, list(below.values()))]
 
     def _verify_all(self, cells):
         """Prove the boxes of ``cells`` side by side; return the proved cells."""
@@ -680,6 +700,7 @@ class PathFinding(Attack):
             def leaf_value(a):
                 return np.atleast_1d(np.asarray(a, dtype=float))
 
+        ex.unresolved += ex._unresolved() if complete else []
         tree, preds = _flatten(ex.root, leaf_value)
         if classes is None:
             model = ExtractedTreeRegressor()._set_tree(tree, n_features=ex.d)
