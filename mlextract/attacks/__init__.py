@@ -2,7 +2,9 @@
 
 from ._base import Attack, Run
 from ._equation_solving import EquationSolving
+from ._extracted_tree import ExtractedTreeClassifier, ExtractedTreeRegressor
 from ._linear_copies import OneVsRestLogistic, SigmoidEnsemble
+from ._path_finding import PathFinding
 from ._registry import available, extract, get, register
 from ._result import STATUSES, ExtractionResult
 from ._retraining import Retraining
@@ -13,6 +15,9 @@ __all__ = [
     "EquationSolving",
     "ExtractionResult",
     "OneVsRestLogistic",
+    "ExtractedTreeClassifier",
+    "ExtractedTreeRegressor",
+    "PathFinding",
     "Retraining",
     "Run",
     "SigmoidEnsemble",

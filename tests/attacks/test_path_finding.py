@@ -1,0 +1,332 @@
+"""Path finding: the copy partitions the domain exactly as the victim does."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris, make_classification, make_regression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, export_text
+
+from mlextract.attacks import PathFinding
+from mlextract.attacks._tree_fields import f32_from_ordinal, f32_ordinal
+from mlextract.oracles import Domain, LocalOracle, row_hashes
+
+# ----------------------------------------------------------------- helpers
+
+
+def straddle_grid(victim, domain, *, n=4000, seed=0):
+    """Points on both float32 sides of every victim threshold (and the domain ends).
+
+    Per feature, the candidate values are the largest float32 that goes left of each
+    threshold, the next float32 (goes right), and the bounds; the grid is the full
+    product for two features, random combinations of those values otherwise.
+    """
+    tree = victim.tree_ if hasattr(victim, "tree_") else victim[-1].tree_
+    rng = np.random.default_rng(seed)
+    values = []
+    for j in range(domain.n_features):
+        v = [domain.lower[j], domain.upper[j]]
+        if hasattr(victim, "tree_"):
+            for t in tree.threshold[tree.feature == j]:
+                a = np.float32(t)
+                if float(a) > t:
+                    a = np.nextafter(a, np.float32(-np.inf))
+                b = np.nextafter(a, np.float32(np.inf))
+                v += [float(a), float(b)]
+        v = np.unique(np.clip(v, domain.lower[j], domain.upper[j]))
+        if j in domain.categorical:
+            v = domain.categorical[j]
+        elif j in set(domain.integer.tolist()):
+            v = np.unique(np.clip(np.round(v), domain.lower[j], domain.upper[j]))
+        values.append(v)
+    if domain.n_features == 2:
+        grid = np.array(np.meshgrid(*values)).reshape(2, -1).T
+    else:
+        grid = np.column_stack([rng.choice(v, size=n) for v in values])
+    for g in domain.one_hot_groups:  # valid encodings only
+        grid[:, g] = 0.0
+        grid[np.arange(len(grid)), rng.choice(g, size=len(grid))] = 1.0
+    return grid
+
+
+def answers(model, X):
+    return model.predict_proba(X) if hasattr(model, "predict_proba") else model.predict(X)
+
+
+def assert_same_partition(victim, copy, domain, seed=0):
+    """Copy and victim answer alike on the straddle grid and on uniform points."""
+    for X in (straddle_grid(victim, domain, seed=seed), domain.sample(3000, random_state=seed)):
+        # the oracle normalises leaf distributions itself: equal up to the last bit
+        np.testing.assert_allclose(answers(copy, X), answers(victim, X), rtol=0, atol=1e-12)
+
+
+def identifiable(tree):
+    """No feature is tested twice on a path: the structure is then unique."""
+    def rec(node, used):
+        f = tree.feature[node]
+        if f < 0:
+            return True
+        if f in used:
+            return False
+        return rec(tree.children_left[node], used | {f}) and rec(
+            tree.children_right[node], used | {f})
+    return rec(0, frozenset())
+
+
+def mixed_data(n=1500, seed=0):
+    """A continuous, an integer and a 4-category one-hot feature; labels need all three."""
+    rng = np.random.default_rng(seed)
+    x0 = rng.uniform(-2, 3, n)
+    x1 = rng.integers(0, 20, n).astype(float)
+    cat = rng.integers(0, 4, n)
+    X = np.column_stack([x0, x1, np.eye(4)[cat]])
+    y = ((x0 > 0.3) ^ (x1 > 8) ^ (cat == 2)).astype(int) + (cat == 3)
+    dom = Domain.from_data(X, integer=[1], one_hot_groups=[[2, 3, 4, 5]])
+    return X, y, dom
+
+
+# ----------------------------------------------------------------- exactness
+
+
+@pytest.mark.timeout(60)
+def test_identifiable_tree_is_copied_to_the_same_export_text():
+    X, y = make_classification(n_samples=600, n_features=8, n_informative=6, random_state=3)
+    victim = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    assert identifiable(victim.tree_)  # the test's premise: a unique structure
+    dom = Domain.from_data(X)
+    res = PathFinding(mode="top_down").extract(LocalOracle(victim, domain=dom))
+    assert res.status == "success"
+    assert res.model.export_text() == export_text(victim)
+    assert res.model.get_n_leaves() == victim.get_n_leaves()
+    assert res.model.get_depth() == victim.get_depth()
+    names = [f"f{j}" for j in range(8)]
+    assert res.model.export_text(feature_names=names, decimals=4) == export_text(
+        victim, feature_names=names, decimals=4)
+    assert_same_partition(victim, res.model, dom)
+
+
+@pytest.mark.timeout(60)
+def test_iris_tree_with_a_retested_feature_matches_export_text():
+    X, y = load_iris(return_X_y=True)
+    victim = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    dom = Domain.from_data(X)
+    res = PathFinding().extract(LocalOracle(victim, domain=dom))
+    assert res.model.export_text() == export_text(victim)
+    assert_same_partition(victim, res.model, dom)
+
+
+@pytest.mark.timeout(60)
+def test_thresholds_are_pinned_to_adjacent_float32_values():
+    X, y = make_classification(n_samples=800, n_features=4, random_state=1)
+    victim = DecisionTreeClassifier(max_leaf_nodes=12, random_state=0).fit(X, y)
+    dom = Domain.from_data(X)
+    res = PathFinding().extract(LocalOracle(victim, domain=dom))
+    preds = [p for p in res.info["predicates"] if p["kind"] == "continuous"]
+    assert preds
+    for p in preds:
+        a, b = np.float32(p["left_max"]), np.float32(p["right_min"])
+        assert np.nextafter(a, np.float32(np.inf)) == b
+        t = victim.tree_.threshold[victim.tree_.feature == p["column"]]
+        assert np.any((float(a) <= t) & (t < float(b))), p  # the victim's cut lies between
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("mode", ["top_down", "bottom_up"])
+def test_continuous_classifier_partition(mode):
+    X, y = make_classification(n_samples=2000, n_features=2, n_informative=2, n_redundant=0,
+                               n_classes=3, n_clusters_per_class=1, random_state=0)
+    victim = DecisionTreeClassifier(max_leaf_nodes=12, min_samples_leaf=5,
+                                    random_state=0).fit(X, y)
+    leaf_values = victim.tree_.value[victim.tree_.children_left == -1, 0]
+    assert len(np.unique(leaf_values.round(12), axis=0)) == victim.get_n_leaves()  # premise
+    dom = Domain.from_data(X)
+    oracle = LocalOracle(victim, domain=dom, allow_missing=mode == "top_down")
+    res = PathFinding(mode=mode, random_state=0).extract(oracle)
+    assert res.status == "success"
+    assert res.info["mode"] == mode
+    assert_same_partition(victim, res.model, dom)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("mode", ["top_down", "bottom_up"])
+def test_regression_tree_partition_and_values(mode):
+    X, y = make_regression(n_samples=1500, n_features=3, noise=1.0, random_state=0)
+    victim = DecisionTreeRegressor(max_leaf_nodes=30, random_state=0).fit(X, y)
+    assert len(np.unique(victim.tree_.value[:, 0, 0])) == victim.tree_.node_count  # premise
+    dom = Domain.from_data(X)
+    oracle = LocalOracle(victim, domain=dom, allow_missing=mode == "top_down")
+    res = PathFinding(mode=mode, random_state=0).extract(oracle)
+    assert res.status == "success"
+    assert_same_partition(victim, res.model, dom)
+    # every leaf of the victim is found, with its exact value (a cut hidden behind a
+    # re-tested feature may be repeated in several branches of the copy)
+    ours = np.unique(res.model.tree_.value[res.model.tree_.children_left == -1, 0])
+    theirs = np.unique(victim.tree_.value[victim.tree_.children_left == -1, 0, 0])
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("mode", ["top_down", "bottom_up"])
+def test_mixed_continuous_integer_one_hot(mode):
+    X, y, dom = mixed_data()
+    victim = DecisionTreeClassifier(max_leaf_nodes=20, random_state=0).fit(X, y)
+    oracle = LocalOracle(victim, domain=dom, allow_missing=mode == "top_down")
+    res = PathFinding(mode=mode, random_state=0).extract(oracle)
+    assert res.status == "success"
+    assert_same_partition(victim, res.model, dom)
+    kinds = {p["kind"] for p in res.info["predicates"]}
+    assert {"continuous", "integer", "one_hot"} <= kinds
+    # thresholds on the integer feature sit halfway between whole values
+    for p in res.info["predicates"]:
+        if p["kind"] == "integer":
+            assert p["threshold"] % 1 == 0.5
+
+
+@pytest.mark.timeout(60)
+def test_categorical_code_column_with_thresholds():
+    rng = np.random.default_rng(2)
+    X = np.column_stack([rng.integers(0, 6, 1000), rng.uniform(0, 1, 1000)]).astype(float)
+    y = ((X[:, 0] >= 3) ^ (X[:, 1] > 0.6)).astype(int)
+    dom = Domain.from_data(X, categorical=[0])
+    victim = DecisionTreeClassifier(max_leaf_nodes=8, random_state=0).fit(X, y)
+    res = PathFinding().extract(LocalOracle(victim, domain=dom))
+    assert_same_partition(victim, res.model, dom)
+    assert not res.model.tree_.category_sets  # ordered codes: plain thresholds
+
+
+@pytest.mark.timeout(60)
+def test_pipeline_with_one_hot_encoder_on_raw_codes():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.integers(0, 5, 1200), rng.integers(0, 3, 1200)]).astype(float)
+    y = (np.isin(X[:, 0], [1, 3]) ^ (X[:, 1] == 2)).astype(int)
+    victim = make_pipeline(OneHotEncoder(), DecisionTreeClassifier(random_state=0)).fit(X, y)
+    dom = Domain.from_data(X, categorical=[0, 1])
+    oracle = LocalOracle(victim, domain=dom)
+    assert not oracle.allow_missing
+    res = PathFinding(random_state=0).extract(oracle)
+    assert res.status == "success" and res.info["mode"] == "bottom_up"
+    every = np.array([[a, b] for a in range(5) for b in range(3)], dtype=float)
+    np.testing.assert_allclose(res.model.predict_proba(every), victim.predict_proba(every),
+                               rtol=0, atol=1e-12)
+    assert res.model.tree_.category_sets  # {1, 3} is not an interval of codes
+    assert "in {" in res.model.export_text()
+
+
+# ----------------------------------------------------------------- answers
+
+
+@pytest.mark.timeout(60)
+def test_duplicate_identities_are_merged_and_reported():
+    # XOR: the four pure quadrant leaves answer [1, 0] or [0, 1] twice each.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (400, 2))
+    y = ((X[:, 0] > 0.2) ^ (X[:, 1] > -0.3)).astype(int)
+    victim = DecisionTreeClassifier(random_state=0).fit(X, y)
+    dom = Domain.from_data(X)
+    res = PathFinding().extract(LocalOracle(victim, domain=dom))
+    assert res.status == "success"
+    assert res.info["shared_answers"] and "could not be told apart" in res.message
+    assert res.info["n_distinct_answers"] == 2
+    assert_same_partition(victim, res.model, dom)
+
+
+def island_tree(centre, width=0.002):
+    """1-D: class 0 everywhere but a narrow class-1 island; both outer leaves are [1, 0]."""
+    x = np.linspace(0, 1, 2001)
+    y = ((x > centre - width / 2) & (x < centre + width / 2)).astype(int)
+    victim = DecisionTreeClassifier(random_state=0).fit(x[:, None], y)
+    return victim, Domain([0.0], [1.0]), x[:, None]
+
+
+@pytest.mark.parametrize("centre", [0.5, 0.8123])
+def test_island_between_alike_leaves_is_found_or_reported(centre):
+    # The root answers a mixture; two probes at the ends both answer [1, 0]: the
+    # mixture check sends refinement probes (widest gap first) and, when they miss
+    # the island, says so instead of claiming an exact copy.
+    victim, dom, X = island_tree(centre)
+    res = PathFinding(n_refine=3).extract(LocalOracle(victim, domain=dom))
+    exact = np.allclose(res.model.predict_proba(X), victim.predict_proba(X), atol=1e-12)
+    if centre == 0.5:  # the first refinement probe lands in the island
+        assert exact and res.status == "success"
+        assert res.info["n_mixture_refinements"] >= 1
+    else:
+        assert not exact
+        assert res.status == "approximate" and res.info["unresolved"] == ["x0"]
+        assert "n_refine" in res.message
+
+
+def test_label_answers_are_reported_as_approximate():
+    X, y = load_iris(return_X_y=True)
+    victim = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    oracle = LocalOracle(victim, output="label", domain=Domain.from_data(X))
+    res = PathFinding().extract(oracle)
+    assert res.status == "approximate" and "label" in res.message
+    assert res.model.predict(X).shape == (150,)
+
+
+@pytest.mark.timeout(60)
+def test_no_query_is_paid_twice():
+    X, y, dom = mixed_data(seed=1)
+    victim = DecisionTreeClassifier(max_leaf_nodes=15, random_state=0).fit(X, y)
+    oracle = LocalOracle(victim, domain=dom)
+    res = PathFinding(random_state=0).extract(oracle)
+    paid = res.queries.X[res.queries.sources == "paid"]
+    assert len(set(row_hashes(paid))) == len(paid) == res.n_queries == oracle.n_queries
+    again = PathFinding(random_state=0).extract(oracle)  # answered from the log
+    assert again.n_queries == 0
+    assert_same_partition(victim, again.model, dom)
+
+
+# ----------------------------------------------------------------- budget and input
+
+
+def test_too_small_budget_returns_the_partial_tree():
+    X, y = load_iris(return_X_y=True)
+    victim = DecisionTreeClassifier(random_state=0).fit(X, y)
+    res = PathFinding().extract(LocalOracle(victim, domain=Domain.from_data(X)), budget=30)
+    assert res.status == "budget_exhausted"
+    assert res.n_queries <= 30
+    assert res.model is not None and res.model.predict(X).shape == (150,)
+    assert res.info["complete"] is False
+    zero = PathFinding().extract(LocalOracle(victim, domain=Domain.from_data(X)), budget=0)
+    assert zero.status == "budget_exhausted" and zero.n_queries == 0
+
+
+def test_bad_settings_and_oracles():
+    X, y = load_iris(return_X_y=True)
+    victim = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y)
+    oracle = LocalOracle(victim, domain=Domain.from_data(X))
+    with pytest.raises(ValueError, match="mode"):
+        PathFinding(mode="sideways").extract(oracle)
+    with pytest.raises(ValueError, match="n_refine"):
+        PathFinding(n_refine=-1).extract(oracle)
+    with pytest.raises(ValueError, match="domain"):
+        PathFinding().extract(LocalOracle(victim))
+    with pytest.raises(ValueError, match="incomplete"):
+        PathFinding(mode="top_down").extract(
+            LocalOracle(victim, domain=Domain.from_data(X), allow_missing=False))
+    with pytest.raises(TypeError, match="Oracle"):
+        PathFinding().extract(victim)
+
+
+def test_copy_rejects_bad_input():
+    X, y = load_iris(return_X_y=True)
+    victim = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y)
+    copy = PathFinding().extract(LocalOracle(victim, domain=Domain.from_data(X))).model
+    with pytest.raises(ValueError, match="NaN"):
+        copy.predict(np.full((1, 4), np.nan))
+    with pytest.raises(ValueError, match="shape"):
+        copy.predict(X[:, :2])
+    with pytest.raises(TypeError, match="PathFinding"):
+        copy.fit(X, y)
+    np.testing.assert_array_equal(copy.apply(X).shape, (150,))
+
+
+def test_float32_ordinals_against_nextafter():
+    rng = np.random.default_rng(0)
+    for v in np.concatenate([rng.normal(0, 10, 50), [0.0, -0.0, 1e-40, -1e-40, 3e38]]):
+        a = np.float32(v)
+        k = f32_ordinal(a)
+        assert f32_from_ordinal(k) == float(a) or (a == 0 and f32_from_ordinal(k) == 0)
+        assert f32_from_ordinal(k + 1) == float(np.nextafter(a, np.float32(np.inf)))
+        assert f32_from_ordinal(k - 1) == float(np.nextafter(a, np.float32(-np.inf)))
