@@ -305,7 +305,7 @@ class LowdMeek(Attack):
                 ask, shifted, np.full(n, t_lo), np.full(n, t_hi), n_steps, phase="discrete"
             )
             delta_f = -0.5 * (t0 + t1)  # f(start) - f(x0) in units where w·u = 1
-            for r, (kind, c, _active, step) in enumerate(moves):
+            for r, (_kind, c, _active, step) in enumerate(moves):
                 coef[c] = delta_f[r] / step
             stuck += st.tolist()
         intercept = -coef @ x0
