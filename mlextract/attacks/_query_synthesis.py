@@ -34,6 +34,7 @@ class VersionSpace:
     def __init__(self, dim: int, capacity: int, centre: str = "analytic"):
         self.dim, self.capacity, self.centre_kind = dim, capacity, centre
         self.rows = np.zeros((0, dim))
+        self.n_fallbacks = 0
         self._A = cp.Parameter((capacity, dim), value=np.zeros((capacity, dim)))
         self._off = cp.Parameter(capacity, nonneg=True, value=np.ones(capacity))
         w = cp.Variable(dim)
@@ -73,22 +74,44 @@ class VersionSpace:
         self._A.value, self._off.value = A, off
 
     def centre(self):
-        """The centre (unit vector) or None when the answers admit no halfspace."""
+        """The centre, or None when the answers admit no halfspace.
+
+        Clarabel solves the centre problem; when it fails numerically (a very thin
+        version space), a linear program decides whether any halfspace is still
+        consistent, and if one is, the analytic centre is found by damped Newton
+        steps from it (``info["n_solver_fallbacks"]`` counts these).
+        """
+        c = None
         try:
             with warnings.catch_warnings(), np.errstate(invalid="ignore"):
                 # "optimal_inaccurate" and infeasibility are checked below
                 warnings.simplefilter("ignore", UserWarning)
                 self._centre.solve(solver="CLARABEL", warm_start=True, **CLARABEL_TOLERANCES)
+            if self._centre.status in ("optimal", "optimal_inaccurate"):
+                c = np.asarray(self._w.value, dtype=float)
+        except cp.error.SolverError:
+            c = None
+        if c is not None and np.all(np.isfinite(c)) and np.linalg.norm(c) > 0 and (
+            not len(self.rows) or np.min(self.rows @ c) > 0
+        ):
+            return c
+        self.n_fallbacks += 1
+        u = self.strictly_feasible()
+        return None if u is None else analytic_centre_newton(self.rows, u)
+
+    def strictly_feasible(self):
+        """A point with every ``a_i·w > 0`` (by a linear program), or None."""
+        u = cp.Variable(self.dim)
+        t = cp.Variable()
+        prob = cp.Problem(cp.Maximize(t), [self.rows @ u >= t, cp.norm(u, "inf") <= 1])
+        try:
+            prob.solve(solver="CLARABEL", **CLARABEL_TOLERANCES)
         except cp.error.SolverError:
             return None
-        if self._centre.status not in ("optimal", "optimal_inaccurate"):
+        if prob.status not in ("optimal", "optimal_inaccurate") or not t.value > 1e-12:
             return None
-        c = np.asarray(self._w.value, dtype=float)
-        if not np.all(np.isfinite(c)) or np.linalg.norm(c) == 0:
-            return None
-        if len(self.rows) and np.min(self.rows @ c) < -1e-9 * np.linalg.norm(c):
-            return None
-        return c
+        u = np.asarray(u.value, dtype=float)
+        return 0.5 * u / np.linalg.norm(u)
 
     def barrier_hessian(self, c):
         """Hessian of ``−Σ log(a_i·w) − log(1 − ‖w‖²)`` at ``c``: its Dikin ellipsoid."""
@@ -117,6 +140,30 @@ class VersionSpace:
                 far = max(far, abs(self._width.value))
             ext.append(far)
         return float(np.arctan(np.linalg.norm(ext)))
+
+
+def analytic_centre_newton(rows, w, *, n_iter=100):
+    """Analytic centre of ``{a_i·w ≥ 0, ‖w‖ < 1}`` by damped Newton from a feasible ``w``."""
+    def f(v):
+        s = rows @ v
+        g = 1 - v @ v
+        return np.inf if np.any(s <= 0) or g <= 0 else -np.sum(np.log(s)) - np.log(g)
+
+    for _ in range(n_iter):
+        s = rows @ w
+        g = 1 - w @ w
+        grad = -(rows / s[:, None]).sum(axis=0) + 2 * w / g
+        H = (rows / s[:, None]).T @ (rows / s[:, None])
+        H += 2 * np.eye(w.size) / g + 4 * np.outer(w, w) / g**2
+        step = np.linalg.solve(H, -grad)
+        dec = float(-grad @ step)
+        if dec < 1e-18:
+            break
+        t, f0 = 1.0, f(w)
+        while f(w + t * step) > f0 - 0.25 * t * dec and t > 1e-12:
+            t *= 0.5
+        w = w + t * step
+    return w
 
 
 def long_axis(H, c):
@@ -353,6 +400,7 @@ class QuerySynthesis(Attack):
             ask_one(x, "synthesis")
         n_synth = len(raw_X)
         run.info["n_synthesis"] = n_synth
+        run.info["n_solver_fallbacks"] = space.n_fallbacks
         n_verify = min(self.n_verify, cap_verify - n_synth)
         if n_verify > 0:
             Xv = dom.sample(n_verify, random_state=run.rng)
@@ -396,6 +444,7 @@ class QuerySynthesis(Attack):
             agree = float(np.mean(lr.predict(Z) == y))
         else:
             agree = float("nan")
+        run.info.setdefault("n_synthesis", len(X))
         run.info.update(consistent=False, consistency=agree)
         run.status = "approximate"
         run.message = (
