@@ -32,6 +32,9 @@ class SearchedSVC(ClassifierMixin, BaseEstimator):
     degree : int, default=3
         Degree of a polynomial kernel.
     cv : int, default=3
+    standardize : bool, default=True
+        Standardise the features first (gamma in units of 1/n_features); if
+        False, gamma is in units of scikit-learn's ``"scale"``, 1/(n_features·Var X).
 
     Attributes
     ----------
@@ -43,8 +46,9 @@ class SearchedSVC(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, *, kernel="rbf", gammas=(0.1, 0.3, 1, 3, 10), Cs=(1, 10, 100, 1000),
-                 degree=3, cv=3):
+                 degree=3, cv=3, standardize=True):
         self.kernel = kernel
+        self.standardize = standardize
         self.gammas = gammas
         self.Cs = Cs
         self.degree = degree
@@ -53,12 +57,16 @@ class SearchedSVC(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y)
-        d = X.shape[1]
+        # the unit of gamma: 1/n_features after standardising, else scikit-learn's
+        # "scale" heuristic 1/(n_features·Var(X))
+        d = X.shape[1] if self.standardize else X.shape[1] * max(float(X.var()), 1e-12)
         _, counts = np.unique(y, return_counts=True)
         folds = int(min(self.cv, counts.min()))
         grid = [(g, c) for g in self.gammas for c in self.Cs]
         if folds >= 2 and len(grid) > 1:
-            pipe = make_pipeline(StandardScaler(), SVC(kernel=self.kernel, degree=self.degree))
+            pipe = make_pipeline(StandardScaler(with_mean=self.standardize,
+                                                with_std=self.standardize),
+                                 SVC(kernel=self.kernel, degree=self.degree))
             search = GridSearchCV(
                 pipe,
                 {"svc__gamma": [g / d for g in self.gammas], "svc__C": list(self.Cs)},
@@ -70,18 +78,20 @@ class SearchedSVC(ClassifierMixin, BaseEstimator):
         else:
             g, c = grid[0] if len(grid) == 1 else (1.0, 100.0)
             self.estimator_ = make_pipeline(
-                StandardScaler(), SVC(kernel=self.kernel, degree=self.degree, gamma=g / d, C=c)
+                StandardScaler(with_mean=self.standardize, with_std=self.standardize),
+                SVC(kernel=self.kernel, degree=self.degree, gamma=g / d, C=c),
             ).fit(X, y)
             self.best_params_ = {"gamma": g, "C": c}
         self.classes_ = self.estimator_.classes_
-        self.n_features_in_ = d
+        self.n_features_in_ = X.shape[1]
         return self
 
     def fixed(self):
         """An unfitted copy that reuses the chosen width and C (no search)."""
         check_is_fitted(self, "estimator_")
         return SearchedSVC(kernel=self.kernel, gammas=(self.best_params_["gamma"],),
-                           Cs=(self.best_params_["C"],), degree=self.degree, cv=self.cv)
+                           Cs=(self.best_params_["C"],), degree=self.degree, cv=self.cv,
+                           standardize=self.standardize)
 
     def decision_function(self, X):
         check_is_fitted(self, "estimator_")

@@ -31,11 +31,21 @@ class ActiveSynthesis(Attack):
     ----------
     n_queries : int, default=1000
     n_initial : int, default=None
-        Uniform queries of round 0 (default: 10% of ``n_queries``, at least 20).
+        Uniform queries of round 0 (default: 10% of ``n_queries``, at least 20),
+        asked beside any ``seed_points``.
     batch_size : int, default=None
         Queries per round (default: 10% of ``n_queries``).
     kernel : {"rbf", "poly"}, default="rbf"
         The copy's kernel.
+    seed_points : array-like of shape (m, d), default=None
+        Unlabelled inputs the attacker already holds (e.g. a few public samples
+        of the victim's task). They are asked first, and counted; synthesis then
+        starts from the victim's boundary near them rather than only from the
+        uniform points of the domain, where a high-dimensional RBF victim answers
+        one class almost everywhere.
+    standardize : bool, default=True
+        Whether the copy standardises features before its kernel (see
+        :class:`SearchedSVC`).
     explore : float, default=0.1
     jitter : float, default=0.01
         Gaussian noise added to each synthesised point, as a fraction of each
@@ -75,11 +85,14 @@ class ActiveSynthesis(Attack):
     outputs = ("label", "proba", "logit")
 
     def __init__(self, *, n_queries=1000, n_initial=None, batch_size=None, kernel="rbf",
-                 explore=0.1, jitter=0.01, random_state=None):
+                 seed_points=None, standardize=True, explore=0.1, jitter=0.01,
+                 random_state=None):
         self.n_queries = n_queries
         self.n_initial = n_initial
         self.batch_size = batch_size
         self.kernel = kernel
+        self.seed_points = seed_points
+        self.standardize = standardize
         self.explore = explore
         self.jitter = jitter
         self.random_state = random_state
@@ -100,6 +113,15 @@ class ActiveSynthesis(Attack):
 
     def _check_oracle(self, oracle):
         check_binary_oracle(oracle, "ActiveSynthesis")
+        if self.seed_points is not None:
+            S = np.asarray(self.seed_points, dtype=np.float64)
+            if S.ndim != 2 or S.shape[0] == 0 or S.shape[1] != oracle.domain.n_features:
+                raise ValueError(
+                    f"seed_points must be a non-empty (m, {oracle.domain.n_features}) array; "
+                    f"got shape {S.shape}."
+                )
+            if not np.all(np.isfinite(S)):
+                raise ValueError("seed_points contains NaN or inf.")
 
     def _extract(self, run: Run) -> None:
         oracle, dom = run.oracle, run.oracle.domain
@@ -111,9 +133,15 @@ class ActiveSynthesis(Attack):
             n = max(left, 1)  # a zero budget still asks once, and is told so
         n0 = min(n, self.n_initial or max(20, n // 10))
         batch = self.batch_size or max(10, n // 10)
-        X = dom.sample(n0, random_state=run.rng)
-        y = ask.raw(X, phase="uniform")
-        model = SearchedSVC(kernel=self.kernel)
+        if self.seed_points is not None:
+            S = dom.project(np.asarray(self.seed_points, dtype=np.float64))[:n]
+            n0 = min(n, len(S) + n0)
+            X = np.vstack([S, dom.sample(n0 - len(S), random_state=run.rng)])
+        else:
+            X = dom.sample(n0, random_state=run.rng)
+        y = ask.raw(X, phase="initial")
+        model = SearchedSVC(kernel=self.kernel, Cs=(10, 100, 1000, 10_000),
+                            standardize=self.standardize)
         rounds = []
         searched = None
         spread = self.jitter * (dom.upper - dom.lower)

@@ -253,38 +253,45 @@ class LowdMeek(Attack):
         u /= np.linalg.norm(u)
         k = int(np.argmax(np.abs(u)))
         others = [j for j in range(cont.size) if j != k]
-        t_lo, t_hi = chord(z0, u)
-        b_neg, b_pos = -t_lo, t_hi
-        rooms = [arc_room(z0, u, j, b_neg, b_pos) for j in others]
-        a_j = np.array([r for r, _ in rooms])
-        sigma = np.array([s for _, s in rooms])
-        wz = np.zeros(cont.size)  # weights in z, scaled so that w·u = 1
         stuck = [bool(stuck0[0])]
-        if others:
-            idx = np.array(others)
+        # Phase 2: one search per continuous feature j, sequentially. The arc leaves
+        # x0 along e_j and bends to ±n, where n is the direction of w projected on
+        # the span of u and the features read so far: w·u = 1 (the scale) and the
+        # w_j read give every inner product needed, and n aligns with w as it goes.
+        basis, inner = [u], [1.0]
+        for j in others:
+            Bk = np.array(basis).T
+            proj = Bk @ np.linalg.solve(Bk.T @ Bk, np.array(inner))
+            s_n = float(np.linalg.norm(proj))
+            nh = proj / s_n
+            t_lo, t_hi = chord(z0, nh)
+            a_j, sigma = arc_room(z0, nh, j, -t_lo, t_hi)
 
-            def arc(theta):
-                B = np.where(theta >= 0, b_pos, b_neg)
-                Z = np.repeat(z0[None, :], idx.size, axis=0)
-                Z += (B * np.sin(theta))[:, None] * u[None, :]
-                Z[np.arange(idx.size), idx] += a_j * sigma * np.cos(theta)
-                P = np.repeat(x0[None, :], idx.size, axis=0)
+            def arc(theta, j=j, nh=nh, t_lo=t_lo, t_hi=t_hi, a_j=a_j, sigma=sigma):
+                Bt = np.where(theta >= 0, t_hi, -t_lo)
+                Z = z0[None, :] + (Bt * np.sin(theta))[:, None] * nh[None, :]
+                Z[:, j] += a_j * sigma * np.cos(theta)
+                P = np.repeat(x0[None, :], theta.size, axis=0)
                 P[:, cont] = mid[cont] + half[cont] * Z
                 return np.clip(P, dom.lower, dom.upper)
 
-            m = idx.size
-            t0, t1, st = bisect(
-                ask, arc, -np.pi / 2 * np.ones(m), np.pi / 2 * np.ones(m), n_steps,
-                phase="line_search",
-            )
-            theta = 0.5 * (t0 + t1)
-            B = np.where(theta >= 0, b_pos, b_neg)
-            wz[idx] = -sigma * (B / a_j) * np.tan(theta)
-            stuck += st.tolist()
-        wz[k] = (1.0 - wz[others] @ u[others]) / u[k]
+            t0, t1, st = bisect(ask, arc, np.array([-np.pi / 2]), np.array([np.pi / 2]),
+                                n_steps, phase="line_search")
+            theta = 0.5 * (t0[0] + t1[0])
+            Bt = t_hi if theta >= 0 else -t_lo
+            e = np.zeros(cont.size)
+            e[j] = 1.0
+            basis.append(e)
+            inner.append(float(-sigma * (Bt / a_j) * np.tan(theta) * s_n))
+            stuck.append(bool(st[0]))
+        Bk = np.array(basis).T  # square and invertible: u_k != 0
+        wz = np.linalg.solve(Bk.T, np.array(inner))  # weights in z, scaled so w·u = 1
+        nh = wz / np.linalg.norm(wz)
+        t_lo, t_hi = chord(z0, nh)
         coef = np.zeros(dom.n_features)
         coef[cont] = wz / half[cont]
-        # Phase 3: discrete features, by the shift along u that restores the boundary.
+        # Phase 3: discrete features, by the shift along w's continuous direction
+        # that brings the changed point back to the boundary.
         moves = _discrete_steps(dom, x0, cont)
         if moves:
             starts = np.repeat(x0[None, :], len(moves), axis=0)
@@ -297,14 +304,15 @@ class LowdMeek(Attack):
 
             def shifted(t):
                 P = starts.copy()
-                P[:, cont] = mid[cont] + half[cont] * (z0[None, :] + t[:, None] * u[None, :])
+                P[:, cont] = mid[cont] + half[cont] * (z0[None, :] + t[:, None] * nh[None, :])
                 return np.clip(P, dom.lower, dom.upper)
 
             n = len(moves)
             t0, t1, st = bisect(
                 ask, shifted, np.full(n, t_lo), np.full(n, t_hi), n_steps, phase="discrete"
             )
-            delta_f = -0.5 * (t0 + t1)  # f(start) - f(x0) in units where w·u = 1
+            # f(start) - f(x0), in units where w·u = 1; along nh, f grows at ‖w_z‖
+            delta_f = -0.5 * (t0 + t1) * np.linalg.norm(wz)
             for r, (_kind, c, _active, step) in enumerate(moves):
                 coef[c] = delta_f[r] / step
             stuck += st.tolist()
