@@ -106,12 +106,16 @@ class LowdMeek(Attack):
     Sign witnesses — a point of each class — are found by sampling the domain;
     a binary search on the segment between them finds a point ``x0`` on the
     decision boundary; then one search per remaining dimension reads that
-    dimension's weight relative to the witness direction ``u``: for a continuous
-    feature ``j`` along the arc ``x0 + ρ(cos θ e_j + sin θ u)``, θ ∈ [−π/2, π/2],
-    whose label flips where ``tan θ = −w_j / (w·u)``; for a Boolean, integer or
-    one-hot feature by changing the feature at ``x0`` and searching along ``u``
-    for the shift that brings the point back to the boundary. The intercept
-    follows from ``w·x0 + b = 0``.
+    dimension's weight. For a continuous feature ``j`` the search runs along the
+    arc ``x0 + a cos θ e_j + B sin θ n``, θ ∈ [−π/2, π/2], whose label flips where
+    ``tan θ = −a w_j / (B w·n)``; ``n`` is the direction of ``w`` projected on the
+    span of the witness direction ``u`` and the features already read (the scale
+    is ``w·u = 1``, so every inner product it needs is known), so the reference
+    aligns with ``w`` as the searches proceed and later ratios are read where the
+    arc is well conditioned. The last continuous weight follows from ``w·u = 1``.
+    A Boolean, integer or one-hot feature is read by changing it at ``x0`` and
+    searching along ``n`` for the shift that brings the point back to the
+    boundary. The intercept follows from ``w·x0 + b = 0``.
 
     With ``degree`` set, the victim is a polynomial-kernel SVM (or any classifier
     whose boundary is a polynomial of that degree): the attack finds one boundary
