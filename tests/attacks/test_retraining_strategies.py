@@ -74,3 +74,14 @@ def test_bad_settings():
         Retraining(model="linear-ish").extract(oracle)
     res = Retraining(strategy="adaptive").extract(oracle, budget=0)
     assert res.status == "budget_exhausted"
+
+
+def test_multiclass_adaptive_from_probabilities():
+    X, y = make_classification(600, 6, n_informative=4, n_classes=3, n_clusters_per_class=1,
+                               random_state=0)
+    victim = LogisticRegression(max_iter=1000).fit(X, y)
+    dom = Domain.from_data(X)
+    res = Retraining(alpha=10, strategy="adaptive", model=LogisticRegression(C=1e4, max_iter=5000),
+                     random_state=0).extract(LocalOracle(victim, output="proba", domain=dom))
+    assert res.n_queries == 10 * 3 * (6 + 1)  # α·c·(d+1)
+    assert agreement(victim, res.model, X) > 0.98
