@@ -34,7 +34,7 @@ class ActiveSynthesis(Attack):
         Uniform queries of round 0 (default: 10% of ``n_queries``, at least 20),
         asked beside any ``seed_points``.
     batch_size : int, default=None
-        Queries per round (default: 10% of ``n_queries``).
+        Queries per round (default: 5% of ``n_queries``).
     kernel : {"rbf", "poly"}, default="rbf"
         The copy's kernel.
     seed_points : array-like of shape (m, d), default=None
@@ -76,7 +76,7 @@ class ActiveSynthesis(Attack):
     >>> from mlextract.oracles import Domain, LocalOracle
     >>> X, y = make_moons(300, noise=0.2, random_state=0)
     >>> oracle = LocalOracle(SVC().fit(X, y), output="label", domain=Domain.from_data(X))
-    >>> res = ActiveSynthesis(n_queries=200, random_state=0).extract(oracle)
+    >>> res = ActiveSynthesis(n_queries=200, batch_size=50, random_state=0).extract(oracle)
     >>> res.n_queries, res.status
     (200, 'success')
     """
@@ -132,7 +132,7 @@ class ActiveSynthesis(Attack):
         if budget_short:
             n = max(left, 1)  # a zero budget still asks once, and is told so
         n0 = min(n, self.n_initial or max(20, n // 10))
-        batch = self.batch_size or max(10, n // 10)
+        batch = self.batch_size or max(10, n // 20)
         if self.seed_points is not None:
             S = dom.project(np.asarray(self.seed_points, dtype=np.float64))[:n]
             n0 = min(n, len(S) + n0)

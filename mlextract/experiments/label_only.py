@@ -251,7 +251,7 @@ def rbf_svm_extraction(ctx):
             seeds = Xtr[rng.permutation(len(Xtr))[:n_seed]] if seeded else None
             t0 = time.perf_counter()
             res = ActiveSynthesis(n_queries=n_queries, seed_points=seeds,
-                                  explore=0.3 if seeded else 0.1,
+                                  explore=0.2 if seeded else 0.1,
                                   random_state=ctx.random_state).extract(oracle)
             dt = time.perf_counter() - t0
             a, u = _agreements(victim, res.model, Xte, dom, n_unif)

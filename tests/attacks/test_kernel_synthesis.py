@@ -15,7 +15,7 @@ def test_moons_rbf_svm():
     X, y = make_moons(400, noise=0.2, random_state=0)
     victim = SVC().fit(X, y)
     dom = Domain.from_data(X)
-    res = ActiveSynthesis(n_queries=300, random_state=0).extract(
+    res = ActiveSynthesis(n_queries=300, batch_size=40, random_state=0).extract(
         LocalOracle(victim, output="label", domain=dom))
     assert res.status == "success" and res.n_queries == 300
     assert agreement(victim, res.model, X) > 0.97
@@ -34,7 +34,7 @@ def test_noise_terminates_within_budget():
         lab = victim.predict(Z)
         return np.where(rng.random(len(Z)) < 0.2, 1 - lab, lab)
 
-    res = ActiveSynthesis(n_queries=150, random_state=0).extract(
+    res = ActiveSynthesis(n_queries=150, batch_size=30, random_state=0).extract(
         LocalOracle(flipping, classes=[0, 1], domain=Domain.from_data(X)))
     assert res.n_queries == 150
     assert np.mean([r["copy_error"] for r in res.info["rounds"]]) > 0.1  # the noise shows
