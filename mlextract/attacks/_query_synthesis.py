@@ -22,23 +22,37 @@ class VersionSpace:
     """The halfspaces ``w`` (‖w‖ ≤ 1) that agree with every answer: ``a_i·w ≥ 0``.
 
     Each answer ``y`` to a query ``z`` adds the row ``a = y z / ‖z‖``. The cvxpy
-    problems are built once, for up to ``capacity`` rows, with the rows as a
+    problems are built once for ``capacity`` rows, with the rows as a
     ``Parameter`` (unused rows are zero); each new answer only changes parameter
-    values, and the problem is re-solved from its cached canonical form.
+    values, and the problem is re-solved from its cached canonical form. When the
+    rows outgrow the capacity, the problems are rebuilt once for twice as many
+    (so a run builds them about log2(n/capacity) times, and each solve stays
+    proportional to the answers so far, not to the budget).
 
     * ``analytic`` centre: maximise ``Σ log(a_i·w) + log(1 − ‖w‖²)``;
     * ``chebyshev`` centre: the centre of the largest ball inside the cone and
       the unit ball: maximise ``r`` subject to ``a_i·w ≥ r`` and ``‖w‖ + r ≤ 1``.
     """
 
-    def __init__(self, dim: int, capacity: int, centre: str = "analytic"):
-        self.dim, self.capacity, self.centre_kind = dim, capacity, centre
+    def __init__(self, dim: int, capacity: int = 64, centre: str = "analytic"):
+        self.dim, self.centre_kind = dim, centre
         self.rows = np.zeros((0, dim))
         self.n_fallbacks = 0
-        self._A = cp.Parameter((capacity, dim), value=np.zeros((capacity, dim)))
-        self._off = cp.Parameter(capacity, nonneg=True, value=np.ones(capacity))
+        self.n_builds = 0
+        self._build(max(int(capacity), 1))
+
+    def _build(self, capacity):
+        dim = self.dim
+        self.capacity = capacity
+        self.n_builds += 1
+        A = np.zeros((capacity, dim))
+        off = np.ones(capacity)
+        A[: len(self.rows)] = self.rows
+        off[: len(self.rows)] = 0.0
+        self._A = cp.Parameter((capacity, dim), value=A)
+        self._off = cp.Parameter(capacity, nonneg=True, value=off)
         w = cp.Variable(dim)
-        if centre == "analytic":
+        if self.centre_kind == "analytic":
             t = cp.Variable(1)  # t ≤ 1 − ‖w‖²: the unit ball's barrier term
             obj = cp.sum(cp.log(self._A @ w + self._off)) + cp.sum(cp.log(t))
             self._centre = cp.Problem(cp.Maximize(obj), [cp.sum_squares(w) + t <= 1])
@@ -63,10 +77,14 @@ class VersionSpace:
         """Add the answer ``y`` (±1) to the query ``z`` (rows of a 2-D array)."""
         z = np.atleast_2d(z)
         a = (np.asarray(y, dtype=float)[:, None] * z) / np.linalg.norm(z, axis=1)[:, None]
-        if len(self.rows) + len(a) > self.capacity:
-            raise ValueError("version space capacity exceeded")
         k = len(self.rows)
         self.rows = np.vstack([self.rows, a])
+        if len(self.rows) > self.capacity:
+            cap = self.capacity
+            while cap < len(self.rows):
+                cap *= 2
+            self._build(cap)
+            return
         A = self._A.value.copy()
         A[k : k + len(a)] = a
         off = self._off.value.copy()
@@ -345,7 +363,7 @@ class QuerySynthesis(Attack):
             cap = min(cap, max(left, 1))
             cap_verify = min(cap_verify, max(left, 1))
         check_every = self.check_every or D
-        space = VersionSpace(D, cap_verify, centre=self.centre)
+        space = VersionSpace(D, min(cap_verify, 4 * D + 16), centre=self.centre)
         raw_X, raw_y = [], []
 
         def lift(x):
@@ -401,6 +419,7 @@ class QuerySynthesis(Attack):
         n_synth = len(raw_X)
         run.info["n_synthesis"] = n_synth
         run.info["n_solver_fallbacks"] = space.n_fallbacks
+        run.info["n_problem_builds"] = space.n_builds
         n_verify = min(self.n_verify, cap_verify - n_synth)
         if n_verify > 0:
             Xv = dom.sample(n_verify, random_state=run.rng)

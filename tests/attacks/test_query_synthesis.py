@@ -54,10 +54,11 @@ def test_centre_is_consistent_and_slow_check():
     w = rng.normal(size=3)
     Z = rng.normal(size=(12, 3))
     y = np.where(Z @ w > 0, 1, -1)
-    vs = VersionSpace(3, 20)
+    vs = VersionSpace(3, capacity=4)  # grows (rebuilds) as answers arrive
     vs.add(Z, y)
     c = vs.centre()
     assert np.all(y * (Z @ c) > 0) and np.linalg.norm(c) < 1
+    assert vs.capacity == 16 and vs.n_builds == 2
     vs.add(Z[:1], -y[:1])  # a contradiction: no halfspace fits
     assert vs.centre() is None
 
