@@ -152,7 +152,9 @@ class VersionSpace:
             far = 0.0
             for sgn in (1.0, -1.0):
                 self._q.value = sgn * v
-                self._width.solve(solver="CLARABEL", **CLARABEL_TOLERANCES)
+                with warnings.catch_warnings():  # "optimal_inaccurate" is accepted
+                    warnings.simplefilter("ignore", UserWarning)
+                    self._width.solve(solver="CLARABEL", **CLARABEL_TOLERANCES)
                 if self._width.status not in ("optimal", "optimal_inaccurate"):
                     return np.pi / 2
                 far = max(far, abs(self._width.value))

@@ -116,8 +116,8 @@ def _qs_run(d, eps, seed):
             "(Chandrasekaran et al. 2020)", order=41)
 def query_synthesis(ctx):
     eps = 0.01
-    dims = [3, 5, 8] if ctx.quick else [5, 10, 20, 50]
-    n_seeds = 2 if ctx.quick else 10
+    dims = [3, 5, 10] if ctx.quick else [5, 10, 20, 50]
+    n_seeds = 3 if ctx.quick else 10
     rows = []
     for d in dims:
         runs = ctx.map(lambda s, d=d: _qs_run(d, eps, ctx.random_state + s), range(n_seeds),
