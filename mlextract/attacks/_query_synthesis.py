@@ -322,11 +322,10 @@ class QuerySynthesis(Attack):
             return np.clip(t * x, dom.lower, dom.upper)
         return np.clip(mid + half * z[:-1] / z[-1], dom.lower, dom.upper)
 
-    def _cut(self, c, v, rng):
+    def _cut(self, c, v):
         """A query ``z`` ⊥ ``c`` as close as the box allows to the long axis ``v``."""
         if not self.fit_intercept:
             return v
-        d = c.size - 1
         e = np.zeros(c.size)
         e[-1] = 1.0
         B = np.stack([c / np.linalg.norm(c), v])
@@ -346,9 +345,7 @@ class QuerySynthesis(Attack):
                 best = (tau, xt + 0.999 * tau * dvec)
         if best is None:
             return None
-        x = best[1]
-        del d
-        return np.append(x, 1.0)
+        return np.append(best[1], 1.0)
 
     # -- the run ---------------------------------------------------------------
     def _extract(self, run: Run) -> None:
@@ -412,7 +409,7 @@ class QuerySynthesis(Attack):
                 break
             z = None
             for k in range(min(D - 1, 5)):
-                z = self._cut(c, vecs[:, k], run.rng)
+                z = self._cut(c, vecs[:, k])
                 if z is not None:
                     break
             x = (self._to_input(z, dom, mid, half) if z is not None
