@@ -1,15 +1,21 @@
 """Extraction attacks: the Attack protocol, the registry and the classical attacks."""
 
 from ._base import Attack, Run
+from ._copy_models import SearchedSVC
 from ._equation_solving import EquationSolving
 from ._extracted_tree import ExtractedTreeClassifier, ExtractedTreeRegressor
+from ._kernel_synthesis import ActiveSynthesis
+from ._label_queries import LinearBoundary
 from ._linear_copies import OneVsRestLogistic, SigmoidEnsemble
+from ._lowd_meek import LowdMeek
 from ._path_finding import PathFinding
+from ._query_synthesis import QuerySynthesis
 from ._registry import available, extract, get, register
 from ._result import STATUSES, ExtractionResult
 from ._retraining import Retraining
 
 __all__ = [
+    "ActiveSynthesis",
     "STATUSES",
     "Attack",
     "EquationSolving",
@@ -18,7 +24,11 @@ __all__ = [
     "ExtractedTreeClassifier",
     "ExtractedTreeRegressor",
     "PathFinding",
+    "LinearBoundary",
+    "LowdMeek",
+    "QuerySynthesis",
     "Retraining",
+    "SearchedSVC",
     "Run",
     "SigmoidEnsemble",
     "available",

@@ -1,0 +1,126 @@
+"""Lowd–Meek against known linear and polynomial victims."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression, Perceptron
+from sklearn.svm import SVC, SVR, LinearSVC
+
+from mlextract.attacks import LowdMeek
+from mlextract.attacks._lowd_meek import lowd_meek_query_bound
+from mlextract.metrics import parameter_error, uniform_agreement
+from mlextract.oracles import Domain, LabelOnly, LocalOracle
+
+
+def _data(d, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (400, d)) * rng.uniform(0.5, 3, d)
+    y = X @ rng.normal(size=d) > 0.2
+    return X, y
+
+
+@pytest.mark.parametrize("victim", [
+    LogisticRegression(C=100, max_iter=2000), LinearSVC(C=10), SVC(kernel="linear"),
+    Perceptron(random_state=0),
+])
+def test_recovers_linear_victims(victim):
+    X, y = _data(5)
+    victim.fit(X, y)
+    dom = Domain.from_data(X)
+    res = LowdMeek(random_state=0).extract(LocalOracle(victim, output="label", domain=dom))
+    assert res.status == "success", res.message
+    # the count is exactly the formula: w + d·⌈log2(L/τ)⌉ with τ = 1e-3·L
+    assert res.n_queries == lowd_meek_query_bound(res.info["n_witness"], 5, 1e-3)
+    assert res.info["n_searches"] == 5
+    assert parameter_error(victim, res.model, up_to="scale") < 0.01
+    assert uniform_agreement(victim, res.model, dom, n=20_000) > 0.995
+
+
+def test_query_bound_formula():
+    assert lowd_meek_query_bound(2, 10, 1e-3) == 2 + 10 * 10
+    assert lowd_meek_query_bound(4, 3, 0.25) == 4 + 3 * 2
+
+
+def test_probability_oracle_uses_labels_only():
+    X, y = _data(3)
+    victim = LogisticRegression(C=100).fit(X, y)
+    dom = Domain.from_data(X)
+    res = LowdMeek(random_state=1).extract(LocalOracle(victim, output="proba", domain=dom))
+    assert res.status == "success"
+    assert parameter_error(victim, res.model, up_to="scale") < 0.01
+    wrapped = LabelOnly(LocalOracle(victim, output="proba", domain=dom))
+    res2 = LowdMeek(random_state=1).extract(wrapped)
+    assert np.allclose(res2.model.coef_, res.model.coef_)
+
+
+def test_one_hot_and_boolean_features():
+    rng = np.random.default_rng(0)
+    n = 600
+    cont = rng.uniform(-1, 1, (n, 2))
+    group = np.eye(3)[rng.integers(0, 3, n)]
+    flag = rng.integers(0, 2, (n, 1)).astype(float)
+    X = np.hstack([cont, group, flag])
+    w = np.array([2.0, -1.0, 0.5, -0.3, 0.0, 0.4])
+    dom = Domain.from_data(X, integer=[5], one_hot_groups=[[2, 3, 4]])
+    oracle = LocalOracle(lambda Z: (Z @ w - 0.1 > 0).astype(int), classes=[0, 1], domain=dom)
+    res = LowdMeek(random_state=0).extract(oracle)
+    assert res.status == "success", res.message
+    assert res.info["n_searches"] == 2 + 2 + 1  # 2 continuous, group of 3, one Boolean
+    theta = np.append(w, -0.1)[None, :]
+    got = np.append(res.model.coef_[0], res.model.intercept_[0])[None, :]
+    assert parameter_error(theta, got, up_to="scale", one_hot_groups=[[2, 3, 4]]) < 0.01
+
+
+def test_polynomial_kernel_through_feature_map():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (300, 2))
+    y = X[:, 0] ** 2 + X[:, 1] ** 2 < 0.5
+    victim = SVC(kernel="poly", degree=2, coef0=1, C=100).fit(X, y)
+    dom = Domain.from_data(X)
+    res = LowdMeek(degree=2, random_state=0).extract(
+        LocalOracle(victim, output="label", domain=dom))
+    assert res.n_queries <= res.info["query_bound"]
+    assert uniform_agreement(victim, res.model, dom, n=20_000) > 0.99
+
+
+@pytest.mark.timeout(30)
+def test_noisy_answers_terminate_with_honest_status():
+    X, y = _data(4)
+    victim = LogisticRegression(C=100).fit(X, y)
+    rng = np.random.default_rng(0)
+
+    def flipping(Z):  # a defense flipping 20% of the labels at random
+        lab = victim.predict(Z).astype(int)
+        flip = rng.random(len(Z)) < 0.2
+        return np.where(flip, 1 - lab, lab)
+
+    dom = Domain.from_data(X)
+    oracle = LocalOracle(flipping, classes=[0, 1], domain=dom)
+    res = LowdMeek(random_state=0).extract(oracle, budget=500)
+    assert res.n_queries <= res.info["query_bound"]
+    assert res.status == "approximate"
+    assert res.info["consistency"] < 0.99
+
+
+def test_constant_victim_and_zero_budget():
+    X, _ = _data(2)
+    dom = Domain.from_data(X)
+    const = LocalOracle(lambda Z: np.zeros(len(Z), int), classes=[0, 1], domain=dom)
+    res = LowdMeek(max_witness_queries=10, random_state=0).extract(const)
+    assert res.status == "no_convergence" and res.n_queries == 10
+    res = LowdMeek(random_state=0).extract(const, budget=0)
+    assert res.status == "budget_exhausted" and res.n_queries == 0
+
+
+def test_bad_input():
+    X, y = _data(2)
+    dom = Domain.from_data(X)
+    reg = LocalOracle(SVR().fit(X, y.astype(float)), domain=dom)
+    with pytest.raises(ValueError, match="answers .value."):
+        LowdMeek().extract(reg)
+    with pytest.raises(ValueError, match="tol must be in"):
+        LowdMeek(tol=0).extract(LocalOracle(LogisticRegression().fit(X, y), domain=dom))
+    three = LogisticRegression().fit(X, np.arange(len(X)) % 3)
+    with pytest.raises(ValueError, match="binary"):
+        LowdMeek().extract(LocalOracle(three, output="label", domain=dom))
+    with pytest.raises(ValueError, match="has none"):
+        LowdMeek().extract(LocalOracle(LogisticRegression().fit(X, y), output="label"))
