@@ -17,9 +17,17 @@ from pathlib import Path
 __all__ = ["main", "COMMANDS", "load_model", "save_model"]
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (the affinity mask, else the CPU count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _threads_to_cores():
     # BLAS threads beyond the cores only slow small linear algebra down.
-    n = str(os.cpu_count() or 1)
+    n = str(usable_cores())
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, n)
 

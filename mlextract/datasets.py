@@ -140,9 +140,12 @@ def _encode(columns, numeric, categorical):
         blocks.append(v[:, None])
         feature_names.append(col)
     for col in categorical:
-        raw = np.asarray(columns[col], dtype=object)
-        values = sorted(set(raw.tolist()), key=_natural)
-        onehot = (raw[:, None] == np.asarray(values, dtype=object)[None, :]).astype(np.float64)
+        seen, inverse = np.unique(np.asarray(columns[col], dtype=str), return_inverse=True)
+        values = sorted(seen.tolist(), key=_natural)
+        position = {v: k for k, v in enumerate(values)}
+        codes = np.array([position[v] for v in seen.tolist()])[inverse.ravel()]
+        onehot = np.zeros((codes.size, len(values)))
+        onehot[np.arange(codes.size), codes] = 1.0
         start = len(feature_names)
         groups.append(np.arange(start, start + len(values)))
         feature_names.extend(f"{col}={v}" for v in values)

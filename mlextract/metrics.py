@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._random import check_rng
 from .oracles import Domain
 
 __all__ = [
@@ -75,7 +76,7 @@ def uniform_agreement(victim, copy, domain: Domain, *, n: int = 100_000, random_
         raise TypeError(f"domain must be a Domain; got {type(domain).__name__}.")
     if n < 1:
         raise ValueError(f"n must be >= 1; got {n}.")
-    rng = np.random.default_rng(random_state)
+    rng = check_rng(random_state)
     same = 0
     done = 0
     while done < n:

@@ -3,8 +3,16 @@
 import os
 from pathlib import Path
 
-import matplotlib
-import pytest
+# BLAS threads limited to the cores, before numpy loads (CI exports them too).
+try:
+    _CORES = str(len(os.sched_getaffinity(0)) or 1)
+except (AttributeError, OSError):
+    _CORES = str(os.cpu_count() or 1)
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, _CORES)
+
+import matplotlib  # noqa: E402
+import pytest  # noqa: E402
 
 matplotlib.use("Agg")
 

@@ -62,8 +62,8 @@ class Domain:
         feature_names: Sequence[str] | None = None,
         closed: bool = True,
     ):
-        lower = np.asarray(lower, dtype=np.float64).ravel()
-        upper = np.asarray(upper, dtype=np.float64).ravel()
+        lower = np.array(lower, dtype=np.float64, copy=True).ravel()
+        upper = np.array(upper, dtype=np.float64, copy=True).ravel()
         if lower.shape != upper.shape:
             raise ValueError(
                 f"lower and upper must have the same length; got {lower.size} and "
