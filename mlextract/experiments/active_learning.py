@@ -341,7 +341,7 @@ def _plot(ctx, v, results, strategies, seeds):
 def _sizes(ctx):
     """(victims, strategies, seeds, budgets, uniform curve/confirm sizes) for the mode."""
     if getattr(ctx, "smoke", False):
-        return (["svm_digits"], ["random"], [0], {"svm_digits": 150}, 1000, 0, 0.3)
+        return (["svm_digits"], ["random"], [0], {"svm_digits": 100}, 500, 0, 0.5)
     if ctx.quick:
         return (["svm_digits", "tree_german"], ["random"], [0, 1],
                 {"svm_digits": 400, "tree_german": 500}, 2000, 0, 0.2)
@@ -361,8 +361,9 @@ def active_learning(ctx):
                                 n_unif_curve=n_curve, n_unif_confirm=n_confirm,
                                 batch_size=batch)
         tab = _table(v, results, strats, seeds, budgets[name], n_confirm)
-        path = _plot(ctx, v, results, strats, seeds)
-        tab.notes.append(f"Learning curves: {path.name}.")
+        if not getattr(ctx, "smoke", False):
+            path = _plot(ctx, v, results, strats, seeds)
+            tab.notes.append(f"Learning curves: {path.name}.")
         if ctx.quick:
             tab.notes.append("Quick mode: fewer victims, strategies, seeds and uniform points; "
                              "the target is measured by the full run.")
