@@ -273,6 +273,18 @@ def _table(v, results, strategies, seeds, budget, n_unif_confirm):
     named = NAMED[v.name]
     verdict = _verdict(ratio_cells(rand_both, _reached(results, named, seeds, "both", 0.99),
                                    budget))
+    notes_extra = []
+    n_pool = 2 * v.pool.shape[0]
+    last = [results[("random", s)]["curve"][-1] for s in seeds]
+    if all(c[0] >= n_pool for c in last):
+        cap_t = 100 * float(np.mean([c[1] for c in last]))
+        cap_u = 100 * float(np.mean([c[2] for c in last]))
+        notes_extra.append(
+            f"Ceiling of this pool: with all {n_pool} candidates labelled the copy agrees on "
+            f"{cap_t:.2f}% of the held-out half and {cap_u:.2f}% of uniform points"
+            + (" — no strategy drawing from this pool can reach 99% on uniform points."
+               if cap_u < 99 else ".")
+        )
     return Table(
         title=f"Active vs passive extraction: {v.title}",
         columns=["strategy", "to 95% both", "to 99% both", "saving 99% both (range)",
@@ -291,6 +303,7 @@ def _table(v, results, strategies, seeds, budget, n_unif_confirm):
             "Saving = random's queries / the strategy's, per seed; median (min–max). '>' is a "
             "lower bound (random never reached 99%), '<' an upper bound (the strategy "
             "never did), '–' neither reached.",
+            *notes_extra,
         ],
         name=f"active_learning_{v.name}",
     )
