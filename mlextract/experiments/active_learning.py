@@ -330,6 +330,7 @@ def _plot(ctx, v, results, strategies, seeds):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
+    low = [100.0, 100.0]
     for strat in strategies:
         for k, ax in enumerate(axes):
             grid = np.unique(np.concatenate(
@@ -338,14 +339,16 @@ def _plot(ctx, v, results, strategies, seeds):
             for s in seeds:
                 c = np.array(results[(strat, s)]["curve"])
                 ys.append(np.interp(grid, c[:, 0], c[:, 1 + k]))
-            ax.plot(grid, 100 * np.mean(ys, axis=0), label=strat,
+            mean = 100 * np.mean(ys, axis=0)
+            low[k] = min(low[k], float(mean[-1]))
+            ax.plot(grid, mean, label=strat,
                     lw=2.2 if strat in (NAMED[v.name], "random") else 1.0)
-    for ax, what in zip(axes, ("held-out half", "uniform points")):
+    for k, (ax, what) in enumerate(zip(axes, ("held-out half", "uniform points"))):
         ax.set_xscale("log")
         ax.set_xlabel("queries")
         ax.set_ylabel(f"agreement on {what} (%)")
         ax.axhline(99, color="k", lw=0.5, ls="--")
-        ax.set_ylim(80, 100.5)
+        ax.set_ylim(max(0.0, min(80.0, low[k] - 10)), 100.5)
     axes[1].legend(fontsize=7, loc="lower right")
     fig.suptitle(v.title)
     return ctx.save_figure(fig, f"active_learning_{v.name}")
