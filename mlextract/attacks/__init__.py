@@ -1,5 +1,6 @@
 """Extraction attacks: the Attack protocol, the registry and the classical attacks."""
 
+from ._active_extraction import ActiveExtraction
 from ._base import Attack, Run
 from ._copy_models import SearchedSVC
 from ._equation_solving import EquationSolving
@@ -16,6 +17,7 @@ from ._retraining import Retraining
 
 __all__ = [
     "ActiveSynthesis",
+    "ActiveExtraction",
     "STATUSES",
     "Attack",
     "EquationSolving",
