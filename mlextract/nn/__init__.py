@@ -2,6 +2,7 @@
 
 from ._estimator import NumpyMLPClassifier
 from ._layers import answer_resolution, distillation_loss, soft_targets
+from ._mlp_equation_solving import MLPEquationSolving
 from ._network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Network
 from ._optimizers import SGD, Adam
 from ._training import TrainingHistory, train
@@ -11,6 +12,7 @@ __all__ = [
     "OUTPUT_ACTIVATIONS",
     "SGD",
     "Adam",
+    "MLPEquationSolving",
     "Network",
     "NumpyMLPClassifier",
     "TrainingHistory",

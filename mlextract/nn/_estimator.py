@@ -241,6 +241,30 @@ class NumpyMLPClassifier(ClassifierMixin, BaseEstimator):
         self.n_outputs_ = n_out
         return self
 
+    @classmethod
+    def from_network(cls, network, **params):
+        """A fitted classifier around an existing :class:`Network` (its arrays shared).
+
+        ``params`` are constructor settings (used if the classifier is refitted).
+        """
+        if not isinstance(network, Network):
+            raise TypeError(f"expected a Network; got {type(network).__name__}.")
+        if network.output not in ("softmax", "sigmoid", "logistic"):
+            raise ValueError(f"a classifier needs a softmax or sigmoid output; got "
+                             f"{network.output!r}.")
+        hidden = tuple(W.shape[1] for W in network.coefs_[:-1])
+        clf = cls(hidden_layer_sizes=hidden, activation=network.activation, **params)
+        clf.network_ = network
+        clf.classes_ = np.asarray(network.classes_)
+        clf.coefs_ = network.coefs_
+        clf.intercepts_ = network.intercepts_
+        clf.n_features_in_ = network.n_features_in_
+        clf.n_layers_ = len(network.coefs_) + 1
+        clf.n_outputs_ = network.n_outputs_
+        clf.loss_curve_ = []
+        clf.n_iter_ = 0
+        return clf
+
     # ---------------------------------------------------------------- predict
     def _check_X(self, X):
         check_is_fitted(self, "network_")
