@@ -114,8 +114,10 @@ class TemperatureDistillation(Attack):
     ½·10^-r to 0: the clipped entries all get the same log-odds, so the small
     log-odds that high-temperature distillation relies on (the "dark knowledge")
     are lost, and the softened targets only keep the ranking of the classes above
-    10^-r. With label-only answers the targets are one-hot and τ has no effect
-    (the loss is then cross-entropy at τ = 1).
+    10^-r. Label-only answers, and answers rounded to 0 or 1 decimals, carry
+    no usable log-odds: the attack then trains on them as hard
+    labels at τ = 1 (softening a one-hot answer clipped at ε = 0.5 would leave a
+    log-odds gap of only log 2 for the copy to learn from).
 
     References
     ----------
@@ -200,8 +202,9 @@ class TemperatureDistillation(Attack):
             idx = rng.choice(pool.shape[0], size=n, replace=False)
         X = pool[idx]
         P = answers_to_proba(oracle.query(X, phase="selected"), oracle, classes)
-        tau = 1.0 if oracle.output == "label" else float(self.temperature)
         eps = log_answer_floor(P)
+        coarse = eps >= 0.05  # rounded to 0 or 1 decimals: no usable log-odds
+        tau = 1.0 if oracle.output == "label" or coarse else float(self.temperature)
         T = soft_targets(P, tau, eps=eps) if tau != 1.0 else P
         run.info.update(temperature=tau, log_floor=eps, n_train=n)
         copy = model.set_params(temperature=tau, random_state=int(rng.integers(2**31 - 1)))

@@ -299,6 +299,13 @@ class MLPEquationSolving(Attack):
         if n < wanted:
             run.status = "budget_exhausted"
             run.message = f"the budget allowed {n} of {wanted} queries; fitted on those."
+        elif run.info["n_equations"] <= n_unknowns:
+            run.status = "approximate"
+            run.message = (
+                f"{run.info['n_equations']} equations for {n_unknowns} unknowns: the fit "
+                f"(RMS residual {rms:.2g}) need not be the victim; ask more queries (each "
+                "answer of c classes gives c - 1 equations)."
+            )
         elif rms > 1e-4:
             run.status = "approximate"
             run.message = (
