@@ -161,7 +161,7 @@ def _learning_attacks(pool, X_att, quick):
         "uniform retraining": lambda b: Retraining(n_queries=b, model=model),
         "knockoff random": lambda b: KnockoffNets(pool=pool, n_queries=b, model=model),
         "knockoff adaptive": lambda b: KnockoffNets(pool=pool, n_queries=b, model=model,
-                                                    strategy="adaptive", batch_size=20),
+                                                    strategy="adaptive", batch_size=5),
         "jacobian": lambda b: JacobianAugmentation(seed=X_att[:min(100, b)], n_queries=b,
                                                    step=2.0, model=model),
         "semi-supervised": lambda b: SemiSupervised(pool=pool, n_queries=b, model=model,

@@ -61,8 +61,10 @@ class KnockoffNets(Attack):
     strategy : {"random", "adaptive"}, default="random"
     n_queries : int, default=1000
     reward : {"all", "cert", "div", "loss"}, default="all"
-    batch_size : int, default=20
-        Queries per bandit step.
+    batch_size : int, default=5
+        Queries per bandit step (small batches let the bandit cover more arms at
+        small budgets: on digits, 20 per step gave 24% fidelity at 100 queries,
+        5 per step 66%).
     n_clusters : int, default=10
         Arms when the pool has no labels.
     bandit_rate : float, default=0.1
@@ -100,7 +102,7 @@ class KnockoffNets(Attack):
     outputs = ("label", "proba", "logit")
 
     def __init__(self, *, pool=None, pool_labels=None, strategy="random", n_queries=1000,
-                 reward="all", batch_size=20, n_clusters=10, bandit_rate=0.1, model=None,
+                 reward="all", batch_size=5, n_clusters=10, bandit_rate=0.1, model=None,
                  random_state=None):
         self.pool = pool
         self.pool_labels = pool_labels
