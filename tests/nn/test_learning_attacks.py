@@ -23,8 +23,12 @@ from mlextract.nn import (
 from mlextract.oracles import Domain, LabelOnly, LocalOracle, Rounded
 
 BUDGET = 300
-#: Fidelity points each attack must gain over uniform retraining at BUDGET queries.
+#: Fidelity points each attack must gain over uniform retraining at BUDGET queries
+#: (measured: uniform 18%; knockoff random 75%, adaptive 73%, Jacobian 74%,
+#: semi-supervised 66%, distillation 86%).
 MARGIN = 30.0
+#: Fidelity (%) on held-out digits each attack must reach at BUDGET queries.
+FIDELITY = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +44,7 @@ def setting():
 
 
 def _model():
-    return NumpyMLPClassifier((32,), max_iter=60, alpha=1e-3)
+    return NumpyMLPClassifier((32,), max_iter=60, alpha=1e-3, random_state=0)
 
 
 def _attacks(pool):
@@ -69,6 +73,7 @@ def test_each_attack_beats_uniform_retraining(setting):
         res = attack.set_params(random_state=0).extract(oracle)
         fid = 100 * agreement(victim, res.model, Xte)
         assert res.n_queries <= BUDGET, name
+        assert fid >= FIDELITY, f"{name}: {fid:.1f}"
         assert fid >= base_fid + MARGIN, f"{name}: {fid:.1f} vs uniform {base_fid:.1f}"
 
 
