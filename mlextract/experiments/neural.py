@@ -54,23 +54,40 @@ def _parse_adult(paths):
     return X, y, groups
 
 
+def _from_loader():
+    """(X, y, groups) from ``mlextract.datasets.load("adult_race")`` when it gives
+    Tramèr's 105-feature one-hot encoding, else None."""
+    try:
+        from .. import datasets  # written in parallel (the datasets issue)
+    except ImportError:
+        return None
+    if not hasattr(datasets, "load"):
+        return None
+    data = datasets.load("adult_race")
+    if isinstance(data, tuple):
+        X, y = data[0], data[1]
+        dom = data[2] if len(data) > 2 else None
+    else:
+        X = getattr(data, "X", getattr(data, "data", None))
+        y = getattr(data, "y", getattr(data, "target", None))
+        dom = getattr(data, "domain", None)
+    groups = [list(g) for g in getattr(dom, "one_hot_groups", [])]
+    if X is None or y is None or np.shape(X)[1] != 105 or not groups:
+        return None
+    X = np.array(X, dtype=float)
+    cont = np.ones(X.shape[1], bool)
+    for g in groups:
+        cont[g] = False
+    lo, hi = X[:, cont].min(0), X[:, cont].max(0)
+    X[:, cont] = (X[:, cont] - lo) / np.where(hi > lo, hi - lo, 1.0)
+    return X, np.asarray(y), groups
+
+
 def _adult_race(ctx):
     """(X, y, one-hot groups, n_train, source)."""
-    try:
-        from .. import datasets  # written in parallel (issue: datasets)
-    except ImportError:
-        datasets = None
-    if datasets is not None and hasattr(datasets, "load"):
-        data = datasets.load("adult_race")
-        X = np.asarray(getattr(data, "X", getattr(data, "data", None)), dtype=float)
-        y = np.asarray(getattr(data, "y", getattr(data, "target", None)))
-        dom = getattr(data, "domain", None)
-        groups = [list(g) for g in dom.one_hot_groups] if dom is not None else []
-        cont = np.ones(X.shape[1], bool)
-        for g in groups:
-            cont[g] = False
-        lo, hi = X[:, cont].min(0), X[:, cont].max(0)
-        X[:, cont] = (X[:, cont] - lo) / np.where(hi > lo, hi - lo, 1.0)
+    loaded = _from_loader()
+    if loaded is not None:
+        X, y, groups = loaded
         return X, y, groups, int(0.67 * X.shape[0]), "mlextract.datasets.load('adult_race')"
     paths = [ctx.data_path("adult.data"), ctx.data_path("adult.test")]
     X, y, groups = _parse_adult(paths)
@@ -93,7 +110,7 @@ def mlp_equation_solving(ctx):
     n_unif = 20_000 if ctx.quick else 100_000
     paper = {1112: (98.17, 94.32, 155), 2225: (98.68, 97.23, 168),
              4450: (99.89, 99.82, 195), 11125: (99.96, 99.99, 89)}
-    unknowns = h * (X.shape[1] + 1) + 5 * (h + 1)
+    unknowns = h * (X.shape[1] + 1) + np.unique(y).size * (h + 1)
     budgets = [unknowns] if ctx.quick else [1112, 2225, 4450]
     rows = []
     for b in budgets:
