@@ -151,6 +151,120 @@ class Network:
             return self.classes_[(z[:, 0] > 0).astype(int)]
         return self.classes_[np.argmax(z, axis=1)]
 
+    # -- additions: construction, parameters as one vector, gradients -----------
+    @classmethod
+    def from_sklearn(cls, mlp, *, dtype=np.float64) -> Network:
+        """The network of a fitted scikit-learn ``MLPClassifier`` or ``MLPRegressor``.
+
+        The copy computes the same function: ``Network.from_sklearn(mlp).predict_proba``
+        equals ``mlp.predict_proba`` to rounding.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.neural_network import MLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> mlp = MLPClassifier((8,), max_iter=50, random_state=0).fit(X, y)
+        >>> net = Network.from_sklearn(mlp)
+        >>> bool(np.allclose(net.predict_proba(X), mlp.predict_proba(X)))
+        True
+        """
+        if not hasattr(mlp, "coefs_") or not hasattr(mlp, "out_activation_"):
+            raise TypeError(
+                "from_sklearn needs a fitted sklearn.neural_network MLPClassifier or "
+                f"MLPRegressor; got {type(mlp).__name__}."
+            )
+        out = mlp.out_activation_
+        if out == "logistic" and len(getattr(mlp, "classes_", [])) > 2:
+            raise ValueError(
+                "multilabel MLPClassifier (several independent sigmoid outputs) is not "
+                "supported; fit it on single labels."
+            )
+        return cls(
+            [W.copy() for W in mlp.coefs_],
+            [b.copy() for b in mlp.intercepts_],
+            activation=mlp.activation,
+            output=out,
+            classes=getattr(mlp, "classes_", None),
+            dtype=dtype,
+        )
+
+    @classmethod
+    def random(cls, layer_sizes, *, activation="relu", output="softmax", classes=None,
+               random_state=None, dtype=np.float64) -> Network:
+        """A network with Glorot-uniform weights, as scikit-learn initialises its MLPs.
+
+        ``layer_sizes`` lists the input width, the hidden widths and the output width.
+        """
+        from .._random import check_rng
+
+        rng = check_rng(random_state)
+        sizes = [int(s) for s in layer_sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(
+                f"layer_sizes needs an input and an output width, all >= 1; got {sizes}."
+            )
+        coefs, intercepts = [], []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            factor = 2.0 if activation in ("logistic", "sigmoid") else 6.0
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
+            intercepts.append(rng.uniform(-bound, bound, fan_out))
+        return cls(coefs, intercepts, activation=activation, output=output,
+                   classes=classes, dtype=dtype)
+
+    def copy(self) -> Network:
+        """An independent copy (weights copied)."""
+        return type(self)(
+            [W.copy() for W in self.coefs_], [b.copy() for b in self.intercepts_],
+            activation=self.activation, output=self.output, classes=self.classes_,
+            dtype=self.dtype,
+        )
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of weights and biases (Tramèr et al.'s unknowns)."""
+        return int(sum(W.size + b.size for W, b in zip(self.coefs_, self.intercepts_)))
+
+    def get_flat(self) -> np.ndarray:
+        """All weights then all biases, layer by layer, as one vector."""
+        return np.concatenate([p.ravel() for p in self.coefs_ + self.intercepts_])
+
+    def set_flat(self, theta) -> Network:
+        """Overwrite the parameters from a vector laid out as :meth:`get_flat`."""
+        theta = np.asarray(theta, dtype=self.dtype).ravel()
+        if theta.size != self.n_parameters:
+            raise ValueError(
+                f"expected {self.n_parameters} parameters; got {theta.size}."
+            )
+        pos = 0
+        for p in self.coefs_ + self.intercepts_:
+            p[...] = theta[pos:pos + p.size].reshape(p.shape)
+            pos += p.size
+        return self
+
+    def gradients(self, X, delta):
+        """Gradients of a loss with dL/dlogits = ``delta``: (grad_coefs, grad_intercepts)."""
+        from ._layers import backward, forward
+
+        acts = forward(self.coefs_, self.intercepts_, self.activation,
+                       np.asarray(X, dtype=self.dtype))
+        return backward(self.coefs_, acts, self.activation,
+                        np.asarray(delta, dtype=self.dtype))
+
+    def input_gradient(self, X, delta) -> np.ndarray:
+        """``delta``-weighted gradient of the logits with respect to the inputs.
+
+        With ``delta`` one-hot on class c, row i is ∂z_c(x_i)/∂x_i (a row of the
+        Jacobian Papernot et al. follow).
+        """
+        from ._layers import backward, forward
+
+        X = np.asarray(X, dtype=self.dtype)
+        acts = forward(self.coefs_, self.intercepts_, self.activation, X)
+        return backward(self.coefs_, acts, self.activation,
+                        np.asarray(delta, dtype=self.dtype), input_grad=True)[2]
+
     def __repr__(self) -> str:
         sizes = "-".join(str(s) for s in self.layer_sizes)
         return f"Network({sizes}, activation={self.activation!r}, output={self.output!r})"
