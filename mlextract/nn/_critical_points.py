@@ -93,6 +93,7 @@ class LineSearch:
         self.kinks: list[tuple[float, np.ndarray]] = []
         self.clusters: list[tuple[float, float]] = []
         self.resolved: list[tuple[float, float]] = []
+        self.tried: set[float] = set()
 
     def add(self, t_new, F_new):
         t = np.concatenate([self.t, t_new])
@@ -192,8 +193,10 @@ def search_lines(answer, lines, *, n_grid, tol, min_gap, max_rounds=200, n_check
                     s.kinks.append((float(t_star), right.slope - left.slope))
                     s.resolved.append((lo, hi))
                 else:
-                    keep_t.append(t_star)
-                    keep_F.append(Fc[0])
+                    # every check point is a valid sample: keep them all
+                    keep_t.extend(tc)
+                    keep_F.extend(Fc)
+                    s.tried.add(round(float(t_star), 12))
                     if hi - lo <= 4 * min_gap * max(1.0, abs(t_star)):
                         s.clusters.append((float(lo), float(hi)))
                         s.resolved.append((float(lo), float(hi)))
@@ -256,7 +259,8 @@ def _plan(s, tol, min_gap):
                 # L(t) = R(t) in the least-squares sense over the outputs
                 c = (left.Fa - left.slope * left.ta) - (right.Fa - right.slope * right.ta)
                 t_star = float(c @ dS / nd)
-                if t[j1 - 1] < t_star < t[j2 + 1] and not s.is_resolved(t_star, t_star):
+                if (t[j1 - 1] < t_star < t[j2 + 1] and not s.is_resolved(t_star, t_star)
+                        and round(t_star, 12) not in s.tried):
                     cand_t.append(t_star)
                     cand_info.append((left, right, t[j1 - 1], t[j2 + 1]))
                     continue

@@ -382,28 +382,18 @@ class FunctionallyEquivalent(Attack):
         if not todo:
             return
         ts = np.array([k[0] for k in s.kinks])
-        bounds = np.concatenate([ts, np.ravel(s.clusters) if s.clusters else []])
-        t_lo, t_hi = s.t[0], s.t[-1]
-        x_star, V, delta, eps = [], [], [], []
+        bounds = np.concatenate([ts, np.ravel(s.clusters) if s.clusters else [],
+                                 [s.t[0], s.t[-1]]])
         sc = st["scale"][st["free"]]
+        # a step along one coordinate moves a unit's pre-activation about sqrt(d)
+        # times less than the same length along the line
         sqp = max(1.0, np.sqrt(st["free"].size) / 4)
-        for j in todo:
-            right = bounds[bounds > ts[j]]
-            left = bounds[bounds < ts[j]]
-            g_r = (right.min() if right.size else t_hi) - ts[j]
-            g_l = ts[j] - (left.max() if left.size else t_lo)
-            dl = np.array([0.5 * g_r, 0.5 * g_l])
-            x_star.append(s.x0 + ts[j] * s.v)
-            V.append(s.v)
-            delta.append(dl)
-            # a step along one coordinate moves a unit's pre-activation about
-            # sqrt(d) times less than the same length along the line
-            eps.append(0.5 * dl.min() * sqp * np.abs(s.v[st["free"]]).mean() / sc.mean() * sc)
-        x_star, V = np.array(x_star), np.array(V)
+        eps_scale = 0.5 * sqp * np.abs(s.v[st["free"]]).mean() / sc.mean() * sc
         D, ok = gradient_jumps(
-            lambda X: self._answer(run, X, "weight_recovery"), x_star, V, np.array(delta),
-            st["free"], np.array(eps), self._tol,
+            lambda X: self._answer(run, X, "weight_recovery"), s.x0, s.v, ts[todo],
+            bounds, st["free"], eps_scale, self._tol,
         )
+        x_star = s.x0 + ts[todo][:, None] * s.v
         new = []
         for i, j in enumerate(todo):
             if not ok[i]:
