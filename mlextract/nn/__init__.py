@@ -8,6 +8,7 @@ from ._distillation import (
     select_similar,
 )
 from ._estimator import NumpyMLPClassifier
+from ._functionally_equivalent import FunctionallyEquivalent, answers_to_logits
 from ._jacobian import JacobianAugmentation, jacobian_step, reservoir_sample
 from ._knockoff import KnockoffNets, bandit_rewards
 from ._layers import answer_resolution, distillation_loss, soft_targets
@@ -15,6 +16,7 @@ from ._mlp_equation_solving import MLPEquationSolving
 from ._network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Network
 from ._optimizers import SGD, Adam
 from ._semi_supervised import SemiSupervised, pseudo_labels
+from ._sign_recovery import LinearSkipNetwork
 from ._training import TrainingHistory, train
 
 __all__ = [
@@ -22,8 +24,10 @@ __all__ = [
     "OUTPUT_ACTIVATIONS",
     "SGD",
     "Adam",
+    "FunctionallyEquivalent",
     "JacobianAugmentation",
     "KnockoffNets",
+    "LinearSkipNetwork",
     "MLPEquationSolving",
     "Network",
     "NumpyMLPClassifier",
@@ -31,6 +35,7 @@ __all__ = [
     "TemperatureDistillation",
     "TrainingHistory",
     "answer_resolution",
+    "answers_to_logits",
     "bandit_rewards",
     "distillation_loss",
     "downsample",

@@ -1,0 +1,595 @@
+"""Functionally equivalent extraction of a ReLU network (Jagielski et al. 2020).
+
+The attack reads a one-hidden-layer ReLU network's units off the kinks of its
+output along random lines, reads each unit's weights from the jump of the gradient
+across its hyperplane, solves the last layer by least squares and recovers the
+units' signs, up to the network's symmetries (order of the units, positive scaling).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._exceptions import BudgetExhausted
+from ..attacks._base import Attack, Run
+from ..attacks._registry import register
+from ._critical_points import search_lines
+from ._network import Network
+from ._sign_recovery import LinearSkipNetwork, fit_last_layer, recover_signs
+from ._weight_recovery import gradient_jumps, unit_from_jump
+
+__all__ = ["FunctionallyEquivalent", "answers_to_logits"]
+
+_EPS64 = float(np.finfo(np.float64).eps)
+
+
+def answers_to_logits(answers, output):
+    """The oracle's answers as logits: as they are, or from probabilities.
+
+    Probabilities give logits up to a constant per row: for two classes the logit
+    ``log p1 - log p0``; otherwise the centred log-probabilities
+    ``log p - mean(log p)``. Underflowed probabilities give NaN.
+    """
+    A = np.asarray(answers, dtype=np.float64)
+    if output == "value":
+        return A.reshape(-1, 1)
+    if output == "logit":
+        return A.reshape(A.shape[0], -1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logp = np.log(A)
+    if logp.shape[1] == 2:
+        z = (logp[:, 1] - logp[:, 0])[:, None]
+    else:
+        z = logp - logp.mean(axis=1, keepdims=True)
+    z[~np.isfinite(z)] = np.nan
+    return z
+
+
+@register
+class FunctionallyEquivalent(Attack):
+    """Functionally equivalent extraction of a one-hidden-layer ReLU network.
+
+    The victim computes ``F(x) = A relu(W x + b) + c`` (logits). Restricted to a line
+    it is piecewise linear, with one kink per unit. The attack
+
+    1. ``_critical_point_search``: finds the kinks on random lines (batched
+       subdivision, the kink located where the two neighbouring linear pieces meet,
+       verified by one query; a floor on the gap ends the search);
+    2. ``_weight_recovery``: at each new kink, takes exact central differences of
+       the gradient on both sides; their jump is ``σ a_i w_iᵀ``, which gives the
+       unit's hyperplane up to sign. Each unit is checked by a second-difference
+       test at random points of its hyperplane (two units crossing together fail it)
+       and its predicted kinks on the other lines are assigned to it (deduplication);
+       lines are added until one shows no new unit;
+    3. ``_last_layer``: least squares for the output weights, with a linear term;
+    4. ``_sign_recovery``: reads the signs off the linear term (a linear system for a
+       contracting layer, an exhaustive search over its null space for a small
+       expansive one; otherwise the copy keeps an exact linear skip term);
+    5. ``_verify``: measures the largest logit error on fresh points of the domain
+       and on points 100 times farther out (reported in ``result.info``).
+
+    Parameters
+    ----------
+    n_lines : int, default=2
+        Random lines searched first.
+    max_lines : int, default=12
+        Guard on the lines searched in all (each new line must show no new unit
+        for the search to end early).
+    line_range : float, default=1e4
+        Lines run over ``t ∈ [-line_range, line_range]`` (in units of the domain's
+        scale) when the domain is open; a closed domain clips them to its box.
+    n_grid : int, default=256
+        First samples per line.
+    precision : "auto" or float, default="auto"
+        The victim's relative precision (``2^-52`` for float64, ``2^-23`` for
+        float32). "auto" measures it from the noise of second differences on a few
+        short segments. Every tolerance scales with it.
+    n_verify : int, default=256
+        Fresh queries spent on measuring the copy's error (half in the domain, half
+        100 times farther out when the domain is open).
+    max_sign_subsets : int, default=65536
+        Largest exhaustive sign search for an expansive layer.
+    random_state : int, Generator or None
+        Seeds the lines and query points.
+
+    Attributes of the result
+    ------------------------
+    ``result.model`` is a :class:`~mlextract.nn.Network` (ReLU hidden layer; output
+    "identity", "logistic" or "softmax" as the oracle's answers suggest) or, when the
+    signs of an expansive layer stay unknown, a
+    :class:`~mlextract.nn.LinearSkipNetwork`. ``result.info`` holds ``n_units``,
+    ``unexplained_kinks``, ``clusters``, ``precision``, ``max_logit_error`` (domain),
+    ``max_relative_error_far``, the signs' method and per-phase query counts.
+
+    Notes
+    -----
+    Across the hyperplane of unit ``i``, crossed along ``v`` at ``x*``,
+
+        ∇F(x* + δv) - ∇F(x* - δv) = σ a_i w_iᵀ,   σ = sign(w_i·v),
+
+    and the slope along the line jumps by ``a_i |w_i·v|`` (so ``σ`` is the only
+    unknown). Inside a linear region finite differences are exact, so the error is
+    rounding only: ``O(ε_victim |F| / step)``. Query cost for ``d`` inputs and ``h``
+    units: about ``h (4d + 2)`` for the weights, ``~30 h`` per line searched,
+    ``h + d + 1`` plus a margin for the last layer.
+
+    Two-layer networks only: deeper networks (Carlini et al. 2020) are not
+    implemented; ``_check_oracle`` cannot see the depth, so on a deeper victim the
+    verification error reports the failure (status "approximate").
+
+    References
+    ----------
+    .. [1] M. Jagielski, N. Carlini, D. Berthelot, A. Kurakin, N. Papernot. "High
+       Accuracy and High Fidelity Extraction of Neural Networks". USENIX Security
+       2020 (arXiv:1909.01838).
+    .. [2] N. Carlini, M. Jagielski, I. Mironov. "Cryptanalytic Extraction of Neural
+       Network Models". CRYPTO 2020 (arXiv:2003.04884).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlextract.nn import Network, FunctionallyEquivalent
+    >>> from mlextract.oracles import LocalOracle
+    >>> rng = np.random.default_rng(0)
+    >>> victim = Network([rng.normal(size=(5, 4)), rng.normal(size=(4, 1))],
+    ...                  [rng.normal(size=4), np.zeros(1)], output="identity")
+    >>> oracle = LocalOracle(victim, output="logit", n_features=5)
+    >>> result = FunctionallyEquivalent(random_state=0).extract(oracle)
+    >>> result.status, result.info["n_units"], result.info["max_logit_error"] < 1e-9
+    ('success', 4, True)
+    """
+
+    name = "functionally_equivalent"
+    outputs = ("logit", "proba", "value")
+
+    def __init__(self, *, n_lines=2, max_lines=12, line_range=1e4, n_grid=256,
+                 precision="auto", n_verify=256, max_sign_subsets=65536,
+                 random_state=None):
+        self.n_lines = n_lines
+        self.max_lines = max_lines
+        self.line_range = line_range
+        self.n_grid = n_grid
+        self.precision = precision
+        self.n_verify = n_verify
+        self.max_sign_subsets = max_sign_subsets
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ checks
+    def _validate_params(self):
+        for name, low in (("n_lines", 1), ("max_lines", 1), ("n_grid", 8), ("n_verify", 0),
+                          ("max_sign_subsets", 1)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                raise ValueError(f"{name} must be an integer >= {low}; got {v!r}.")
+        if self.max_lines < self.n_lines:
+            raise ValueError(
+                f"max_lines ({self.max_lines}) must be >= n_lines ({self.n_lines})."
+            )
+        if not (np.isfinite(self.line_range) and self.line_range > 0):
+            raise ValueError(f"line_range must be a positive number; got {self.line_range!r}.")
+        p = self.precision
+        if not (p == "auto" or (isinstance(p, (float, int)) and not isinstance(p, bool)
+                                and 0 < p < 1)):
+            raise ValueError(f"precision must be 'auto' or a float in (0, 1); got {p!r}.")
+
+    def _check_oracle(self, oracle):
+        if oracle.n_features is None:
+            raise ValueError(
+                "FunctionallyEquivalent needs the input width: build the oracle with "
+                "n_features=... or a domain."
+            )
+        if oracle.output == "proba" and oracle.n_classes is not None and oracle.n_classes < 2:
+            raise ValueError("a probability oracle needs at least two classes.")
+
+    # ------------------------------------------------------------------ driver
+    def _extract(self, run: Run) -> None:
+        self._setup(run)
+        st = self._state
+        try:
+            self._estimate_precision(run)
+            lines = [self._new_line(run) for _ in range(self.n_lines)]
+            searches = self._critical_point_search(run, lines)
+            for s in searches:
+                self._weight_recovery(run, s)
+            while len(st["searches"]) < self.max_lines and st["new_on_last"] > 0:
+                s = self._critical_point_search(run, [self._new_line(run)])[0]
+                self._weight_recovery(run, s)
+            X, Y = self._last_layer_points(run)
+        except BudgetExhausted as exc:
+            self._partial(run, exc)
+            return
+        self._last_layer(run, X, Y)
+        self._sign_recovery(run, X, Y)
+        try:
+            self._verify(run)
+        except BudgetExhausted as exc:
+            run.status = "budget_exhausted"
+            run.message = f"the copy is complete but its verification was cut short: {exc}"
+
+    def _setup(self, run):
+        oracle = run.oracle
+        d = int(oracle.n_features)
+        dom = oracle.domain
+        center, scale = np.zeros(d), np.ones(d)
+        closed = False
+        lo = hi = None
+        if dom is not None:
+            lo, hi = dom.lower.copy(), dom.upper.copy()
+            fin = np.isfinite(lo) & np.isfinite(hi)
+            center[fin] = 0.5 * (lo[fin] + hi[fin])
+            scale[fin] = 0.5 * (hi[fin] - lo[fin])
+            closed = dom.closed
+            if not closed:
+                pos = scale[fin & (scale > 0)]
+                scale[scale <= 0] = np.median(pos) if pos.size else 1.0
+        free = np.flatnonzero(scale > 0)
+        self._state = {
+            "d": d, "center": center, "scale": scale, "free": free, "closed": closed,
+            "lo": lo, "hi": hi, "searches": [], "units": [], "bank_X": [], "bank_Y": [],
+            "new_on_last": 0, "unexplained": 0, "rejected": 0, "phase_queries": {},
+            "output": oracle.output, "classes": oracle.classes_,
+        }
+        run.info.update({"n_units": 0, "unexplained_kinks": 0, "clusters": 0})
+
+    def _answer(self, run, X, phase, bank=False):
+        """Logits for a batch, through the oracle, in chunks; counted per phase."""
+        st = self._state
+        out = []
+        step = max(1, (1 << 22) // max(1, st["d"]))
+        for s in range(0, len(X), step):
+            A = run.oracle.query(X[s:s + step], phase=phase)
+            out.append(answers_to_logits(A, st["output"]))
+        F = np.concatenate(out)
+        st["phase_queries"][phase] = st["phase_queries"].get(phase, 0) + len(X)
+        run.info["queries_by_phase"] = dict(st["phase_queries"])
+        if bank:
+            st["bank_X"].append(X)
+            st["bank_Y"].append(F)
+        return F
+
+    def _tol(self, mag):
+        st = self._state
+        return 1024.0 * st["eps"] * (np.asarray(mag) + st["F_scale"])
+
+    # ------------------------------------------------------------------ phases
+    def _estimate_precision(self, run):
+        """The victim's rounding noise, from second differences on short segments."""
+        st = self._state
+        n, d = 16, st["d"]
+        x = self._sample(run, n, inside=1e-3)
+        u = run.rng.normal(size=(n, d)) * st["scale"]
+        u[:, st["scale"] == 0] = 0
+        h = 1e-5
+        X = np.concatenate([x + j * h * u for j in range(-2, 3)])
+        F = self._answer(run, X, "precision", bank=True).reshape(5, n, -1)
+        sd = np.abs(F[:-2] - 2 * F[1:-1] + F[2:]).max(axis=2)
+        mag = np.abs(F).max(axis=2).max(axis=0)
+        st["F_scale"] = float(np.nanmedian(mag)) if np.isfinite(mag).any() else 1.0
+        if self.precision == "auto":
+            rel = sd / (mag + 1e-300)
+            rel = rel[np.isfinite(rel)]
+            eps = 4 * float(np.quantile(rel, 0.75)) if rel.size else _EPS64
+            st["eps"] = float(min(max(eps, _EPS64), 1e-3))
+        else:
+            st["eps"] = float(self.precision)
+        run.info["precision"] = st["eps"]
+        st["min_gap"] = max(np.sqrt(st["eps"]) * 1e-2, 1e-12)
+
+    def _sample(self, run, n, inside=0.0, far=1.0):
+        st = self._state
+        z = run.rng.normal(size=(n, st["d"]))
+        X = st["center"] + far * st["scale"] * z
+        if st["closed"]:
+            lo, hi = st["lo"], st["hi"]
+            m = inside * (hi - lo)
+            X = lo + m + (hi - lo - 2 * m) * run.rng.uniform(size=(n, st["d"]))
+        return X
+
+    def _new_line(self, run):
+        st = self._state
+        x0 = self._sample(run, 1, inside=0.05)[0]
+        v = run.rng.normal(size=st["d"]) * st["scale"]
+        T = float(self.line_range)
+        t_lo, t_hi = -T, T
+        if st["closed"]:
+            m = 1e-3 * (st["hi"] - st["lo"])
+            lo, hi = st["lo"] + m, st["hi"] - m
+            nz = v != 0
+            a = (lo[nz] - x0[nz]) / v[nz]
+            b = (hi[nz] - x0[nz]) / v[nz]
+            t_lo = max(t_lo, float(np.max(np.minimum(a, b))))
+            t_hi = min(t_hi, float(np.min(np.maximum(a, b))))
+        if st["output"] == "proba":
+            t_lo, t_hi = self._finite_range(run, x0, v, t_lo, t_hi)
+        return x0, v, t_lo, t_hi
+
+    def _finite_range(self, run, x0, v, t_lo, t_hi):
+        """The stretch around ``t = 0`` where probabilities have not underflowed."""
+        k = np.arange(48)
+        ts = np.concatenate([t_lo * 2.0 ** -k, t_hi * 2.0 ** -k])
+        F = self._answer(run, x0 + ts[:, None] * v, "search", bank=True)
+        ok = np.isfinite(F).all(axis=1)
+        lo_ok, hi_ok = ok[:48][::-1], ok[48:][::-1]
+        n_lo = np.argmin(lo_ok) if not lo_ok.all() else 48
+        n_hi = np.argmin(hi_ok) if not hi_ok.all() else 48
+        new_lo = ts[:48][::-1][n_lo - 1] if n_lo else 0.0
+        new_hi = ts[48:][::-1][n_hi - 1] if n_hi else 0.0
+        return float(new_lo), float(new_hi)
+
+    def _critical_point_search(self, run, lines):
+        """Kinks on each line (see :func:`~mlextract.nn._critical_points.search_lines`)."""
+        st = self._state
+        lines = [ln for ln in lines if ln[3] > ln[2]]
+        searches, complete = search_lines(
+            lambda X: self._answer(run, X, "critical_point_search"),
+            lines, n_grid=self.n_grid, tol=self._tol, min_gap=st["min_gap"],
+        )
+        for s in searches:
+            keep = np.isfinite(s.F).all(axis=1)
+            st["bank_X"].append(s.x0 + s.t[keep, None] * s.v)
+            st["bank_Y"].append(s.F[keep])
+            s.owner = [-1] * len(s.kinks)
+            s.kinks.sort(key=lambda k: k[0])
+            st["searches"].append(s)
+            self._assign(s)
+        if not complete:
+            run.info["search_incomplete"] = True
+        run.info["clusters"] = sum(len(s.clusters) for s in st["searches"])
+        run.info["n_lines"] = len(st["searches"])
+        return searches
+
+    def _assign(self, s, units=None):
+        """Give each kink of ``s`` predicted by a known unit to that unit."""
+        st = self._state
+        units = st["units"] if units is None else units
+        if not s.kinks or not units:
+            return
+        ts = np.array([k[0] for k in s.kinks])
+        ds = np.array([k[1] for k in s.kinks])
+        tt = self._t_tol()
+        for u in units:
+            wv = float(u["w"] @ s.v)
+            if wv == 0:
+                continue
+            tp = -(u["w"] @ s.x0 + u["b"]) / wv
+            dp = u["alpha"] * abs(wv)
+            close = np.abs(ts - tp) <= tt * max(1.0, abs(tp))
+            close &= np.linalg.norm(ds - dp, axis=1) <= self._rel_tol() * np.linalg.norm(dp)
+            for j in np.flatnonzero(close):
+                if s.owner[j] < 0:
+                    s.owner[j] = u["id"]
+                    pt = s.x0 + ts[j] * s.v
+                    if self._radius(pt) < self._radius(u["point"]):
+                        u["point"] = pt
+                        u["b"] = float(-u["w"] @ pt)
+
+    def _radius(self, x):
+        st = self._state
+        sc = np.where(st["scale"] > 0, st["scale"], 1.0)
+        return float(np.linalg.norm((x - st["center"]) / sc))
+
+    def _t_tol(self):
+        return 1e2 * np.sqrt(self._state["eps"])
+
+    def _rel_tol(self):
+        return 1e2 * np.sqrt(self._state["eps"])
+
+    def _weight_recovery(self, run, s):
+        """Units from the kinks of line ``s`` that no known unit explains."""
+        st = self._state
+        st["new_on_last"] = 0
+        todo = [j for j, o in enumerate(s.owner) if o < 0]
+        if not todo:
+            return
+        ts = np.array([k[0] for k in s.kinks])
+        bounds = np.concatenate([ts, np.ravel(s.clusters) if s.clusters else [],
+                                 [s.t[0], s.t[-1]]])
+        sc = st["scale"][st["free"]]
+        # a step along one coordinate moves a unit's pre-activation about sqrt(d)
+        # times less than the same length along the line
+        sqp = max(1.0, np.sqrt(st["free"].size) / 4)
+        eps_scale = 0.5 * sqp * np.abs(s.v[st["free"]]).mean() / sc.mean() * sc
+        D, ok = gradient_jumps(
+            lambda X: self._answer(run, X, "weight_recovery"), s.x0, s.v, ts[todo],
+            bounds, st["free"], eps_scale, self._tol,
+        )
+        x_star = s.x0 + ts[todo][:, None] * s.v
+        new = []
+        for i, j in enumerate(todo):
+            if not ok[i]:
+                continue
+            w, b, alpha, rank1, line = unit_from_jump(
+                D[i], s.kinks[j][1], x_star[i], s.v, st["free"], st["d"]
+            )
+            if rank1 > self._rel_tol() or line > self._rel_tol():
+                continue
+            new.append({"w": w, "b": b, "alpha": alpha, "point": x_star[i], "kink": (s, j)})
+        passed = self._hyperplane_test(run, new)
+        for u, good in zip(new, passed):
+            s_, j = u.pop("kink")
+            if not good:
+                st["rejected"] += 1
+                continue
+            u["id"] = len(st["units"])
+            st["units"].append(u)
+            s_.owner[j] = u["id"]
+            st["new_on_last"] += 1
+            for other in st["searches"]:
+                self._assign(other, [u])
+        st["unexplained"] = sum(o < 0 for x in st["searches"] for o in x.owner)
+        run.info["n_units"] = len(st["units"])
+        run.info["unexplained_kinks"] = st["unexplained"]
+
+    def _hyperplane_test(self, run, units, n_points=3):
+        """Second differences across each unit's hyperplane at random points of it.
+
+        At a point ``p`` of the hyperplane and a direction ``u``,
+        ``F(p+hu) - 2F(p) + F(p-hu) = h α |w·u|``; a "unit" made of two units
+        crossing a line together has no such hyperplane and fails.
+        """
+        st = self._state
+        if not units:
+            return []
+        d = st["d"]
+        P, U, H = [], [], []
+        for u in units:
+            for _ in range(n_points):
+                q = u["point"] + 0.1 * st["scale"] * run.rng.normal(size=d)
+                p = q - (u["w"] @ q + u["b"]) * u["w"]
+                dirn = run.rng.normal(size=d) * st["scale"]
+                P.append(p)
+                U.append(dirn)
+                H.append(1e-4)
+        P, U, H = np.array(P), np.array(U), np.array(H)[:, None]
+        if st["closed"]:
+            P = np.clip(P, st["lo"] + 1e-3 * (st["hi"] - st["lo"]),
+                        st["hi"] - 1e-3 * (st["hi"] - st["lo"]))
+        X = np.concatenate([P - H * U, P, P + H * U])
+        F = self._answer(run, X, "weight_recovery").reshape(3, len(P), -1)
+        sd = F[0] - 2 * F[1] + F[2]
+        out = []
+        for i, u in enumerate(units):
+            good = False
+            for r in range(i * n_points, (i + 1) * n_points):
+                pred = H[r, 0] * u["alpha"] * abs(u["w"] @ U[r])
+                mag = np.abs(F[:, r]).max()
+                err = np.abs(sd[r] - pred).max()
+                if (np.abs(pred).max() > 10 * self._tol(mag)
+                        and err <= self._tol(mag) + self._rel_tol() * np.abs(pred).max()):
+                    good = True
+            out.append(good)
+        return out
+
+    def _last_layer_points(self, run):
+        st = self._state
+        h, p = len(st["units"]), st["free"].size
+        n = h + p + 1 + max(32, (h + p) // 4)
+        X = np.empty((n, st["d"]))
+        n_near = n // 2 if h else 0
+        for r in range(n_near):
+            u = st["units"][r % h]
+            step = [0.03, 0.3, 1.0][r % 3]
+            X[r] = u["point"] + step * st["scale"] * run.rng.normal(size=st["d"])
+        X[n_near:] = self._sample(run, n - n_near, inside=1e-3)
+        if st["closed"]:
+            X = np.clip(X, st["lo"], st["hi"])
+        Y = self._answer(run, X, "last_layer", bank=True)
+        return X, Y
+
+    def _last_layer(self, run, X, Y):
+        """Output weights by least squares, with a linear term (any signs fit)."""
+        st = self._state
+        W, b = self._units_matrix()
+        A, c, L, res, deficient = fit_last_layer(X, Y, W, b, free=st["free"])
+        st["fit"] = (W, b, A, c, L)
+        run.info["last_layer_residual"] = res
+        run.info["rank_deficient"] = deficient
+        run.model = self._model(W, b, A, c, skip=L)
+
+    def _sign_recovery(self, run, X, Y):
+        """Signs from the linear term; refit without it when they are exact."""
+        st = self._state
+        W, b, A, c, L = st["fit"]
+        signs, method = recover_signs(W, A, L, free=st["free"],
+                                      max_subsets=self.max_sign_subsets,
+                                      tol=max(1e-6, self._rel_tol()))
+        run.info["sign_method"] = method
+        if signs is None:
+            run.info["signs_recovered"] = False
+            return
+        W2, b2 = W * signs[:, None], b * signs
+        A2, c2, _, res, _ = fit_last_layer(X, Y, W2, b2, linear=False)
+        run.info["signs_recovered"] = True
+        run.info["last_layer_residual"] = res
+        run.model = self._model(W2, b2, A2, c2)
+
+    def _verify(self, run):
+        """Largest logit error on fresh points: the domain, and 100 times farther."""
+        st = self._state
+        n = int(self.n_verify)
+        if n == 0 or run.model is None:
+            return
+        n_far = 0 if st["closed"] else n // 2
+        Xd = self._sample(run, n - n_far, inside=1e-3)
+        Xf = self._sample(run, n_far, far=100.0)
+        X = np.concatenate([Xd, Xf])
+        Y = self._answer(run, X, "verify")
+        Z = self._copy_logits(run.model, X)
+        err = np.abs(Z - Y)
+        ed = err[: n - n_far]
+        mag = np.abs(Y[: n - n_far]).max()
+        run.info["max_logit_error"] = float(np.nanmax(ed)) if ed.size else float("nan")
+        if n_far:
+            ef = err[n - n_far:] / np.maximum(1.0, np.abs(Y[n - n_far:]).max(axis=1))[:, None]
+            run.info["max_relative_error_far"] = float(np.nanmax(ef))
+        ok = run.info["max_logit_error"] <= np.sqrt(st["eps"]) * (1.0 + mag)
+        missing = st["unexplained"]
+        if not ok:
+            run.status = "approximate"
+            run.message = (
+                f"the copy's largest logit error on fresh points is "
+                f"{run.info['max_logit_error']:.3g} (above sqrt(precision) * scale): "
+                f"{len(st['units'])} units found, {missing} kinks unexplained. The "
+                "victim may not be a one-hidden-layer ReLU network."
+            )
+        else:
+            run.message = (
+                f"{len(st['units'])} units found; largest logit error on fresh points "
+                f"{run.info['max_logit_error']:.3g} (victim precision {st['eps']:.3g})."
+            )
+
+    # ------------------------------------------------------------------ helpers
+    def _units_matrix(self):
+        st = self._state
+        if not st["units"]:
+            return np.zeros((0, st["d"])), np.zeros(0)
+        W = np.array([u["w"] for u in st["units"]])
+        b = np.array([u["b"] for u in st["units"]])
+        return W, b
+
+    def _copy_logits(self, model, X):
+        Z = model.logits(X)
+        if self._state["output"] == "proba" and Z.shape[1] > 1:
+            Z = Z - Z.mean(axis=1, keepdims=True)
+        return Z
+
+    def _model(self, W, b, A, c, skip=None):
+        st = self._state
+        k = A.shape[1]
+        out, classes = st["output"], st["classes"]
+        output = "identity"
+        if out == "proba":
+            output = "logistic" if k == 1 else "softmax"
+        elif out == "logit" and classes is not None:
+            if k == 1 and len(classes) == 2:
+                output = "logistic"
+            elif k >= 2 and len(classes) == k:
+                output = "softmax"
+        if output == "identity":
+            classes = None
+        if W.shape[0] == 0:  # no unit: a single dead unit keeps the shapes valid
+            W, b, A = np.zeros((1, st["d"])), np.zeros(1), np.zeros((1, k))
+        coefs, inter = [W.T, A], [b, c]
+        if skip is not None:
+            return LinearSkipNetwork(coefs, inter, skip=skip, output=output, classes=classes)
+        return Network(coefs, inter, output=output, classes=classes)
+
+    def _partial(self, run, exc):
+        """The best copy when the budget runs out: units so far, a linear term, LS."""
+        st = self._state
+        run.status = "budget_exhausted"
+        n_u = len(st["units"])
+        run.message = (
+            f"{exc} Found {n_u} units before the budget ran out"
+            f" ({st['unexplained']} kinks seen but not yet explained); the copy is a "
+            "least-squares fit of those units and a linear term to the answers so far."
+        )
+        run.info["n_units"] = n_u
+        if st["bank_X"]:
+            X = np.concatenate(st["bank_X"])
+            Y = np.concatenate(st["bank_Y"])
+            keep = np.isfinite(Y).all(axis=1)
+            if keep.any():
+                W, b = self._units_matrix()
+                A, c, L, _, _ = fit_last_layer(X[keep], Y[keep], W, b, free=st["free"])
+                run.model = self._model(W, b, A, c, skip=L)

@@ -1,0 +1,100 @@
+"""FunctionallyEquivalent: exact recovery of one-hidden-layer ReLU networks."""
+
+import numpy as np
+import pytest
+
+from mlextract.nn import FunctionallyEquivalent, Network
+from mlextract.oracles import LocalOracle
+
+
+def _victim(d, h, k, seed, *, W1=None, b1=None):
+    rng = np.random.default_rng(seed)
+    W1 = rng.normal(size=(d, h)) / np.sqrt(d) if W1 is None else W1
+    b1 = rng.normal(size=h) * 0.1 if b1 is None else b1
+    W2 = rng.normal(size=(h, k)) / np.sqrt(h)
+    return Network([W1, W2], [b1, rng.normal(size=k) * 0.1], output="identity")
+
+
+def _normalised_units(W1, b1, W2):
+    """Hidden units up to positive scaling: (w/|w|, b/|w|, a|w|), live units only."""
+    n = np.linalg.norm(W1, axis=0)
+    live = n > 0
+    return (W1[:, live] / n[live]).T, b1[live] / n[live], W2[live] * n[live, None]
+
+
+def _assert_same_units(victim, copy, tol=1e-8):
+    Wv, bv, av = _normalised_units(victim.coefs_[0], victim.intercepts_[0], victim.coefs_[1])
+    Wc, bc, ac = _normalised_units(copy.coefs_[0], copy.intercepts_[0], copy.coefs_[1])
+    assert Wc.shape == Wv.shape
+    for w, b, a in zip(Wv, bv, av):
+        j = np.argmax(Wc @ w)  # the same unit, same orientation
+        assert np.abs(Wc[j] - w).max() < tol
+        assert abs(bc[j] - b) < tol
+        assert np.abs(ac[j] - a).max() < tol
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("d,h,k", [(10, 4, 1), (8, 6, 3)])
+def test_exact_recovery_weight_by_weight(d, h, k):
+    victim = _victim(d, h, k, seed=1)
+    res = FunctionallyEquivalent(random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=d))
+    assert res.status == "success" and res.info["n_units"] == h
+    _assert_same_units(victim, res.model)
+    X = np.random.default_rng(5).normal(size=(2000, d))
+    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-8
+    assert np.abs(res.model.logits(100 * X) - victim.logits(100 * X)).max() < 1e-6
+
+
+@pytest.mark.timeout(60)
+def test_constant_feature_and_dead_unit():
+    rng = np.random.default_rng(3)
+    W1 = rng.normal(size=(6, 5)) / np.sqrt(6)
+    W1[0] = 0.0  # a constant input feature: zero weight into every unit
+    W1[:, 4] = 0.0  # a dead unit: no input weight, negative bias
+    b1 = np.array([0.1, -0.2, 0.05, 0.3, -1.0])
+    victim = _victim(6, 5, 1, seed=3, W1=W1, b1=b1)
+    res = FunctionallyEquivalent(random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=6))
+    assert res.status == "success" and res.info["n_units"] == 4
+    assert np.abs(res.model.coefs_[0][0]).max() < 1e-10
+    X = np.random.default_rng(5).normal(size=(2000, 6))
+    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-8
+
+
+@pytest.mark.timeout(60)
+def test_two_units_crossing_close_together():
+    rng = np.random.default_rng(4)
+    W1 = rng.normal(size=(8, 5)) / np.sqrt(8)
+    W1[:, 1] = W1[:, 0] + 1e-3 * rng.normal(size=8)
+    b1 = rng.normal(size=5) * 0.1
+    b1[1] = b1[0] + 1e-4
+    victim = _victim(8, 5, 1, seed=4, W1=W1, b1=b1)
+    res = FunctionallyEquivalent(random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=8))
+    assert res.info["n_units"] == 5
+    X = np.random.default_rng(5).normal(size=(2000, 8))
+    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-7
+
+
+@pytest.mark.timeout(30)
+def test_small_budget_gives_partial_result_with_status():
+    victim = _victim(10, 8, 1, seed=2)
+    res = FunctionallyEquivalent(random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=10), budget=700)
+    assert res.status == "budget_exhausted"
+    assert res.n_queries <= 700
+    assert "units" in res.message
+
+
+@pytest.mark.timeout(30)
+def test_zero_budget_and_bad_settings():
+    oracle = LocalOracle(_victim(4, 3, 1, seed=0), output="logit", n_features=4)
+    res = FunctionallyEquivalent(random_state=0).extract(oracle, budget=0)
+    assert res.status == "budget_exhausted" and res.n_queries == 0
+    with pytest.raises(ValueError, match="n_lines"):
+        FunctionallyEquivalent(n_lines=0).extract(oracle)
+    with pytest.raises(ValueError, match="answering"):
+        FunctionallyEquivalent().extract(LocalOracle(_victim(4, 3, 1, 0), output="value",
+                                                     n_features=4, classes=None)
+                                         .__class__(lambda X: X[:, 0] > 0, n_features=4))
