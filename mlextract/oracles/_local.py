@@ -164,7 +164,9 @@ class LocalOracle(Oracle):
         kind = _kind(v)
         if self.output == "value" and kind == "classifier":
             raise ValueError("output='value' is for regressors; the victim is a classifier.")
-        if self.output in ("proba", "logit") and kind == "regressor":
+        # A network with an identity output has raw outputs, which are its logits.
+        raw_outputs = self.output == "logit" and hasattr(v, "decision_function")
+        if self.output in ("proba", "logit") and kind == "regressor" and not raw_outputs:
             raise ValueError(
                 f"output={self.output!r} is for classifiers; the victim is a regressor "
                 "(use output='value')."
