@@ -1,5 +1,6 @@
 """Every notebook in examples/ runs top to bottom, in quick mode, without error."""
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -28,6 +29,29 @@ def test_every_topic_has_a_notebook():
     have = {p.stem for p in NOTEBOOKS}
     missing = [t for t in TOPICS if t not in have]
     assert not missing, f"notebooks missing from examples/: {missing}"
+
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("examples_build", EXAMPLES / "src" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_notebook_matches_its_source():
+    """Notebooks are built from examples/src/<name>.py: the two must say the same."""
+    build = _build_module()
+    srcs = {p.stem: p for p in build.sources()}
+    assert sorted(srcs) == [p.stem for p in NOTEBOOKS], "each notebook needs examples/src/<name>.py"
+    for path in NOTEBOOKS:
+        expected = build.notebook_from_source(srcs[path.stem].read_text())
+        stored = nbformat.read(path, as_version=4)
+        got = [(c.cell_type, c.source) for c in stored.cells]
+        want = [(c.cell_type, c.source) for c in expected.cells]
+        assert got == want, (
+            f"{path.name} differs from examples/src/{path.stem}.py: edit the source and run "
+            "python examples/src/build.py"
+        )
 
 
 def test_notebooks_are_stored_without_outputs():
