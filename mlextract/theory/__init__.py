@@ -49,6 +49,7 @@ from ._exact import (
     ovr_queries,
     path_finding_lower_bound,
     path_finding_queries,
+    relu_network_queries,
     softmax_queries,
 )
 from ._passive import (
@@ -99,6 +100,7 @@ __all__ = [
     "margin_based_queries",
     "mlp_queries",
     "mlp_unknowns",
+    "relu_network_queries",
     "noisy_query_synthesis_lower_bound",
     "noisy_repetition_queries",
     "ovr_queries",

@@ -28,7 +28,14 @@ import numpy as np
 
 from .._random import check_rng
 from ._active import centroid_cut_queries, query_synthesis_lower_bound
-from ._exact import binary_lr_queries, path_finding_lower_bound, path_finding_queries
+from ._exact import (
+    binary_lr_queries,
+    mlp_queries,
+    mlp_unknowns,
+    path_finding_lower_bound,
+    path_finding_queries,
+    relu_network_queries,
+)
 from ._passive import pac_lower_bound, pac_upper_bound
 from ._record import QUERY_MODELS, Bound
 
@@ -466,6 +473,52 @@ def _active_synthesis_setup(random_state):
                                params={**setup.params, "eps": 0.05})
 
 
+# MLP equation solving: probability answers of a small tanh network ------------
+def _mlp_setup(random_state):
+    from ..nn import Network
+    from ..oracles import LocalOracle
+
+    rng = check_rng(random_state)
+    d, h, c = 3, 3, 3
+    victim = Network.random([d, h, c], activation="tanh", random_state=rng)
+    domain = _box(d)
+    return Setup(
+        oracle=LocalOracle(victim, output="proba", domain=domain),
+        settings={"hidden_layer_sizes": (h,), "n_restarts": 2},
+        victim=victim, eval_points=domain.sample(20_000, random_state=rng),
+        params={"d": d, "eps": 1e-3, "hidden": h, "classes": c},
+        budget=4 * mlp_unknowns(d, h, c),
+    )
+
+
+def _mlp_checks(setup, measured):
+    d, h, c = setup.params["d"], setup.params["hidden"], setup.params["classes"]
+    return [Check(mlp_queries(d, h, c), "at_least"),
+            Check(binary_lr_queries(d), "reference")]
+
+
+# functionally equivalent extraction: logit answers of a two-layer ReLU network
+def _relu_setup(random_state):
+    from ..nn import Network
+    from ..oracles import LocalOracle
+
+    rng = check_rng(random_state)
+    d, h = 4, 3
+    victim = Network([rng.standard_normal((d, h)) / np.sqrt(d), rng.standard_normal((h, 1))],
+                     [0.1 * rng.standard_normal(h), np.array([0.3])], output="sigmoid")
+    return Setup(
+        oracle=LocalOracle(victim, output="logit", n_features=d), settings={},
+        victim=victim, eval_points=rng.standard_normal((20_000, d)),
+        params={"d": d, "eps": 1e-3, "hidden": h}, budget=20_000,
+    )
+
+
+def _relu_checks(setup, measured):
+    d, h = setup.params["d"], setup.params["hidden"]
+    return [Check(relu_network_queries(d, h), "at_least"),
+            Check(mlp_queries(d, h, 2), "reference")]
+
+
 #: Attack name → how to hold it to the bounds of its query model. Entries for
 #: attacks not yet registered are skipped; they use each attack's default settings.
 ATTACK_BOUNDS: dict[str, AttackBounds] = {
@@ -490,4 +543,10 @@ ATTACK_BOUNDS: dict[str, AttackBounds] = {
     "path_finding": AttackBounds(
         "leaf_identity", _path_finding_setup, _path_finding_checks,
         "an 8-leaf tree on [0, 1]^3, leaf identities with incomplete queries"),
+    "mlp_equation_solving": AttackBounds(
+        "confidence", _mlp_setup, _mlp_checks,
+        "a 3-3-3 tanh network on [-1, 1]^3, probability answers"),
+    "functionally_equivalent": AttackBounds(
+        "confidence", _relu_setup, _relu_checks,
+        "a 4-3-1 ReLU network, logit answers, disagreement on N(0, I)"),
 }

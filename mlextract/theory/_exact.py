@@ -21,6 +21,7 @@ __all__ = [
     "ovr_queries",
     "mlp_unknowns",
     "mlp_queries",
+    "relu_network_queries",
     "lowd_meek_queries",
     "path_finding_queries",
     "path_finding_lower_bound",
@@ -215,6 +216,52 @@ def mlp_queries(d, hidden, classes) -> Bound:
     k = h * (d + 1) + (c - 1) * (h + 1)
     return _make(k / (c - 1), "lower", "confidence", name="equation solving, MLP (counting)",
                  formula="⌈(h(d+1) + (c−1)(h+1))/(c−1)⌉", reference=_TRAMER,
+                 assumes=_COUNTING)
+
+
+def relu_network_queries(d, hidden) -> Bound:
+    """Counting lower bound for functionally equivalent extraction of a ReLU network.
+
+    Parameters
+    ----------
+    d, hidden : int
+        Input width and hidden units of a one-hidden-layer ReLU network with one
+        logit output.
+
+    Returns
+    -------
+    Bound
+        ``kind="lower"``, ``query_model="confidence"``: h·d + h + 1.
+
+    Notes
+    -----
+    The network ``f(x) = a·ReLU(Wx + b) + c`` has h(d + 1) + h + 1 parameters. ReLU is
+    positively homogeneous, so each hidden unit's row ``(w_i, b_i)`` may be scaled by
+    any λ_i > 0 if ``a_i`` is divided by it: h continuous symmetries, which leaves
+    h(d + 1) + h + 1 − h = h·d + h + 1 identifiable numbers. A logit answer is one
+    number, so a generic network needs at least that many queries to be determined
+    (permutations and sign choices are discrete and do not lower the count). The
+    attacks of Jagielski et al. and Carlini et al. spend far more: O(h·log(1/ε)) queries
+    to find the critical points, then O(d) per unit for its weight row.
+
+    References
+    ----------
+    .. [1] M. Jagielski, N. Carlini, D. Berthelot, A. Kurakin, N. Papernot. "High
+       Accuracy and High Fidelity Extraction of Neural Networks". USENIX Security 2020.
+    .. [2] N. Carlini, M. Jagielski, I. Mironov. "Cryptanalytic Extraction of Neural
+       Network Models". CRYPTO 2020.
+
+    Examples
+    --------
+    >>> relu_network_queries(784, 128).value
+    100481.0
+    """
+    d = check_int(d, "d")
+    h = check_int(hidden, "hidden")
+    return _make(h * d + h + 1, "lower", "confidence",
+                 name="functionally equivalent ReLU network (counting)",
+                 formula="h·d + h + 1",
+                 reference="Jagielski et al. 2020; Carlini, Jagielski, Mironov, CRYPTO 2020",
                  assumes=_COUNTING)
 
 
