@@ -104,7 +104,9 @@ def draw_extracted(tree, ax, feature_names, class_names):
                 ax.text(mx, my, label, fontsize=7, color="gray", ha="center")
         ax.text(x, yy, text, ha="center", va="center", fontsize=8,
                 bbox=dict(boxstyle="round", fc=color, ec="black"))
-    ax.set_xlim(-0.1, 1.1); ax.set_ylim(-0.15, 1.1); ax.axis("off")
+    ax.set_xlim(-0.1, 1.1)
+    ax.set_ylim(-0.15, 1.1)
+    ax.axis("off")
 
 
 fig, ax = plt.subplots(1, 2, figsize=(14, 5))
@@ -209,8 +211,11 @@ ax.plot(credit_tree.get_n_leaves(), credit_rows["top_down"][0], "*", ms=14, colo
         label="ours, top-down (German Credit)")
 ax.plot(credit_tree.get_n_leaves(), credit_rows["bottom_up"][0], "*", ms=14, color="C4",
         label="ours, bottom-up (German Credit)")
-ax.set_xscale("log"); ax.set_yscale("log")
-ax.set_xlabel("leaves"); ax.set_ylabel("queries"); ax.legend(fontsize=8)
+ax.set_xscale("log")
+ax.set_yscale("log")
+ax.set_xlabel("leaves")
+ax.set_ylabel("queries")
+ax.legend(fontsize=8)
 ax.set_title("path finding: queries against tree size")
 plt.show()
 
