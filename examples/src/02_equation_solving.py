@@ -25,12 +25,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
+from threadpoolctl import threadpool_limits
 
 from mlextract import datasets, metrics
 from mlextract.attacks import EquationSolving
 from mlextract.oracles import Domain, LocalOracle
 
 QUICK = os.environ.get("MLEXTRACT_QUICK") == "1"
+# The matrices here are small: one BLAS thread is fastest, and threads competing for a
+# busy machine's cores can make a cell ten times slower.
+blas_threads = threadpool_limits(1)
 warnings.simplefilter("ignore", ConvergenceWarning)
 
 # %% [markdown]

@@ -31,12 +31,16 @@ import numpy as np
 from sklearn.datasets import load_iris
 from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeClassifier, plot_tree
+from threadpoolctl import threadpool_limits
 
 from mlextract import datasets
 from mlextract.attacks import PathFinding
 from mlextract.oracles import Domain, LocalOracle
 
 QUICK = os.environ.get("MLEXTRACT_QUICK") == "1"
+# The matrices here are small: one BLAS thread is fastest, and threads competing for a
+# busy machine's cores can make a cell ten times slower.
+blas_threads = threadpool_limits(1)
 
 # %% [markdown]
 # ## Incomplete queries

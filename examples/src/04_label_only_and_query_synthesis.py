@@ -30,6 +30,7 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
 
 from mlextract import metrics
 from mlextract.attacks import LowdMeek, QuerySynthesis, Retraining
@@ -37,6 +38,9 @@ from mlextract.oracles import Domain, LocalOracle
 from mlextract.theory import query_synthesis_lower_bound
 
 QUICK = os.environ.get("MLEXTRACT_QUICK") == "1"
+# The matrices here are small: one BLAS thread is fastest, and threads competing for a
+# busy machine's cores can make a cell ten times slower.
+blas_threads = threadpool_limits(1)
 warnings.simplefilter("ignore", ConvergenceWarning)
 
 # %% [markdown]
