@@ -175,13 +175,14 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Each extra decimal divides the parameter error by several times; more queries help
-# while the fit is starved of equations, then the error stalls at a floor set by the
-# rounding step. The *labels* of the copy are already right on almost all test points
-# at 4–5 decimals with ~2(d+1−G) queries, which is the paper's point: rounding to 4–5
-# decimals does not stop the attack, 2–3 decimals only weakens it (and the copy's
-# agreement can dip when a few noisy answers pull a rare class's boundary; look for it
-# in the table above).
+# More decimals give a smaller parameter error; more queries help while the fit is
+# starved of equations, then the error stalls. Its floor comes from the rare classes
+# and rare categories: their probabilities often round to 0, which gives no log-ratio
+# equation at all, so their coefficients stay loosely pinned. The *labels* of the copy
+# are nevertheless right on almost all test points at 4–5 decimals with about
+# 2(d+1−G) queries, which is the paper's point: rounding to 4–5 decimals does not stop
+# the attack, 2–3 decimals only weakens it (and the copy's agreement can dip when a
+# few noisy answers pull a rare class's boundary: look for it in the table above).
 
 # %% [markdown]
 # ## Exercises
