@@ -165,6 +165,8 @@ def solve_rounded_log_ratios(A, P, step):
             rows.append(row[1:].ravel())
             rhs.append(L[i, k] - L[i, ref[i]])
             weights.append(min(P[i, k] / step, 1e6))
+    if not rows:  # every answer rounded to one-hot: no equation; the minimum-norm solution
+        return np.zeros((p, c - 1))
     M = np.array(rows) * np.array(weights)[:, None]
     y = np.array(rhs) * np.array(weights)
     s = _column_scale(M)

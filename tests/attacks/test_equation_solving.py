@@ -425,3 +425,21 @@ def test_seeded_runs_agree():
     b = EquationSolving(family="ovr", random_state=3).extract(_oracle(victim, X))
     np.testing.assert_array_equal(a.queries.X, b.queries.X)
     np.testing.assert_array_equal(a.model.coef_, b.model.coef_)
+
+
+def test_rounded_one_hot_answers_give_no_equation_but_no_crash():
+    # Every answer rounded to a one-hot vector carries no log-ratio: the weighted
+    # least squares has no rows, and its minimum-norm solution is zero.
+    from mlextract.attacks._linear_equations import solve_rounded_log_ratios
+
+    A = np.hstack([np.eye(3), np.ones((3, 1))])
+    P = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    theta = solve_rounded_log_ratios(A, P, 0.1)
+    assert theta.shape == (4, 2) and np.all(theta == 0)
+    # a confident softmax victim rounded to one decimal answers one-hot vectors
+    X, y = _data(n_classes=3, seed=3)
+    victim = LogisticRegression(C=1e4, max_iter=5000).fit(X * 50, y)
+    oracle = Rounded(_oracle(victim, X * 50), decimals=1)
+    res = EquationSolving(family="softmax", random_state=0).extract(oracle)
+    assert res.status == "approximate" and res.model is not None
+    assert res.n_queries <= 4 * (X.shape[1] + 1)
