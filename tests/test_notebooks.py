@@ -67,6 +67,10 @@ def test_notebooks_are_stored_without_outputs():
 def test_notebook_runs(path, monkeypatch, tmp_path):
     monkeypatch.setenv("MLEXTRACT_QUICK", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # one BLAS thread per kernel: on a busy 2-core machine BLAS threads fight for the
+    # cores and a 15 s notebook takes minutes
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(var, "1")
     monkeypatch.setenv("PYTHONWARNINGS", "ignore::DeprecationWarning")
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
