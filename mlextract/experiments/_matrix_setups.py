@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import load_digits, load_sample_images, make_classification, make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -115,7 +116,7 @@ def owner(name: str, random_state: int = 0) -> Owner:
                      dom.sample(4000, random_state=rs + 1), dom, tabular=True)
     if name == "moons":
         X, y = make_moons(6000, noise=0.2, random_state=rs)
-        victim = SVC(probability=True, random_state=rs).fit(X[:400], y[:400])
+        victim = CalibratedClassifierCV(SVC(), ensemble=False).fit(X[:400], y[:400])
         dom = Domain.from_data(X)
         return Owner(name, victim, X[:400], y[:400], X[400:2400], y[400:2400], X[2400:],
                      dom.sample(3000, random_state=rs + 1), dom, tabular=True)
@@ -166,8 +167,9 @@ def _active_extraction(size, rs):
 
 
 def _active_synthesis(size, rs):
-    n = _pick(size, 40, 100, 300)
-    return Setup(owner("moons", rs), "label", {"n_queries": n, "batch_size": 40}, n)
+    n = _pick(size, 20, 100, 300)
+    settings = {"n_queries": n, "batch_size": _pick(size, 10, 40, 40)}
+    return Setup(owner("moons", rs), "label", settings, n)
 
 
 def _equation_solving(size, rs):
@@ -204,16 +206,17 @@ def _lowd_meek(size, rs, tol=1e-7):
 
 def _mlp_equation_solving(size, rs):
     return Setup(owner("tanh_network", rs), "proba",
-                 {"hidden_layer_sizes": (4,), "n_restarts": _pick(size, 1, 2, 4)}, 60)
+                 {"hidden_layer_sizes": (4,), "n_restarts": _pick(size, 1, 2, 4),
+                  "max_iter": _pick(size, 300, 5000, 5000)}, 60)
 
 
 def _path_finding(size, rs):
-    return Setup(owner("tree", rs), "proba", {"mode": "top_down"}, _pick(size, 2000, 5000, 20000))
+    return Setup(owner("tree", rs), "proba", {"mode": "top_down"}, _pick(size, 600, 5000, 20000))
 
 
 def _query_synthesis(size, rs):
-    return Setup(owner("tabular_binary", rs), "label", {"epsilon": _pick(size, 0.2, 0.1, 0.05)},
-                 _pick(size, 100, 200, 400))
+    return Setup(owner("tabular_binary", rs), "label", {"epsilon": _pick(size, 0.3, 0.1, 0.05)},
+                 _pick(size, 40, 200, 400))
 
 
 def _retraining(size, rs):

@@ -104,12 +104,19 @@ def defense_grid(size: str) -> tuple[DefenseSpec, ...]:
 
 
 def _surrogate(own):
-    """MAD's softmax surrogate, fitted on the owner's data with the victim's labels.
+    """MAD's softmax surrogate, fitted (once per owner) on the owner's data.
 
-    The imputer lets it answer incomplete queries (NaN), as a tree API must.
+    Trained on the victim's labels; the imputer lets it answer incomplete queries
+    (NaN), as a tree API must.
     """
-    return make_pipeline(SimpleImputer(), LogisticRegression(max_iter=2000)).fit(
-        own.X_train, own.victim.predict(own.X_train))
+    key = (own.name, id(own))
+    if key not in _SURROGATES:
+        _SURROGATES[key] = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=2000)).fit(
+            own.X_train, own.victim.predict(own.X_train))
+    return _SURROGATES[key]
+
+
+_SURROGATES: dict = {}
 
 
 def _apply(spec: DefenseSpec, oracle, own):
