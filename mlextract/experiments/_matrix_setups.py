@@ -167,8 +167,8 @@ def _active_extraction(size, rs):
 
 
 def _active_synthesis(size, rs):
-    n = _pick(size, 20, 100, 300)
-    settings = {"n_queries": n, "batch_size": _pick(size, 10, 40, 40)}
+    n = _pick(size, 20, 60, 300)
+    settings = {"n_queries": n, "batch_size": _pick(size, 10, 30, 40)}
     return Setup(owner("moons", rs), "label", settings, n)
 
 
@@ -211,7 +211,7 @@ def _mlp_equation_solving(size, rs):
 
 
 def _path_finding(size, rs):
-    return Setup(owner("tree", rs), "proba", {"mode": "top_down"}, _pick(size, 600, 5000, 20000))
+    return Setup(owner("tree", rs), "proba", {"mode": "top_down"}, _pick(size, 600, 3000, 20000))
 
 
 def _query_synthesis(size, rs):

@@ -293,8 +293,8 @@ def defense_matrix(ctx):
                     "queries", columns=["attack"] + labels, rows=summary, paper=PAPER,
               name="defense_matrix_summary",
               notes=[f"size: {size}; one seed ({rs}); agreement of the copy with the victim "
-                     "on the owner's test data; the full table adds agreement on uniform "
-                     "points of the domain.",
+                     "on the owner's test data (the cells table adds agreement on uniform "
+                     "points of the domain and each attack's status).",
                      "Label attackers see LabelOnly(defense(probabilities)); logit attackers "
                      "get only the perturbations defined on logits (rounding, top-1, label "
                      "only). 'refused' = the attack's own oracle check rejected the answers."]),
@@ -364,14 +364,16 @@ def _heatmap(ctx, names, labels, by):
             if v is not None:
                 A[i, j] = v
     fig, ax = plt.subplots(figsize=(1.0 + 0.75 * len(labels), 0.9 + 0.4 * len(names)))
-    im = ax.imshow(A, vmin=0, vmax=100, cmap="viridis", aspect="auto")
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad("0.85")
+    im = ax.imshow(np.ma.masked_invalid(A), vmin=0, vmax=100, cmap=cmap, aspect="auto")
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(names)), names, fontsize=8)
     for i in range(len(names)):
         for j in range(len(labels)):
             txt = "×" if np.isnan(A[i, j]) else f"{A[i, j]:.0f}"
             ax.text(j, i, txt, ha="center", va="center", fontsize=6,
-                    color="w" if np.isnan(A[i, j]) or A[i, j] < 60 else "k")
+                    color="w" if A[i, j] < 60 else "k")
     fig.colorbar(im, ax=ax, label="1-R_test % (× = n/a or refused)")
     ax.set_title("Agreement of the copy under each answer perturbation")
     ctx.save_figure(fig, "defense_matrix")
@@ -488,11 +490,6 @@ def detector_matrix(ctx):
     names = available_attacks()
     if size == "smoke":
         names = [a for a in names if a in ("lowd_meek", "path_finding")] + [
-            a for a in names if a not in SETUPS]
-    elif size == "quick":  # the streams the paper checks need, and the cheap ones
-        names = [a for a in names if a in ("lowd_meek", "jacobian_augmentation",
-                                           "knockoff_nets", "path_finding", "retraining",
-                                           "equation_solving")] + [
             a for a in names if a not in SETUPS]
     streams = names + [v for v in VARIANTS if VARIANTS[v][0] in names]
     attack_runs = ctx.map(_stream_job, [(a, size, rs) for a in streams], desc="streams")
