@@ -266,7 +266,7 @@ plt.show()
 # bound and near the centre-of-gravity line. The gap between the blue markers and the
 # others is the label saving of notebook 5, now with its reason.
 #
-# The blue markers even sit *below* Ehrenfeucht et al.'s lower bound. No
+# Most blue markers even sit *below* Ehrenfeucht et al.'s lower bound. No
 # contradiction: that bound is for the worst target and distribution, at confidence
 # 1 − δ = 99%, while this is one easy target and the median of a few runs. A lower
 # bound constrains the worst case, not every case — which is why the checks below
