@@ -37,10 +37,10 @@ def answers_to_logits(answers, output):
         return A.reshape(A.shape[0], -1)
     with np.errstate(divide="ignore", invalid="ignore"):
         logp = np.log(A)
-    if logp.shape[1] == 2:
-        z = (logp[:, 1] - logp[:, 0])[:, None]
-    else:
-        z = logp - logp.mean(axis=1, keepdims=True)
+        if logp.shape[1] == 2:
+            z = (logp[:, 1] - logp[:, 0])[:, None]
+        else:
+            z = logp - logp.mean(axis=1, keepdims=True)
     z[~np.isfinite(z)] = np.nan
     return z
 

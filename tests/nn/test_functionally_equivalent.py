@@ -98,3 +98,20 @@ def test_zero_budget_and_bad_settings():
         FunctionallyEquivalent().extract(LocalOracle(_victim(4, 3, 1, 0), output="value",
                                                      n_features=4, classes=None)
                                          .__class__(lambda X: X[:, 0] > 0, n_features=4))
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_answers_to_logits_underflow_is_nan_without_warnings(k):
+    """A probability that underflowed to 0 gives NaN logits for its row, silently."""
+    import warnings
+
+    from mlextract.nn import answers_to_logits
+
+    P = np.full((2, k), 1.0 / k)
+    P[1] = 0.0
+    P[1, 0] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        Z = answers_to_logits(P, "proba")
+    assert np.all(np.isfinite(Z[0])) and np.allclose(Z[0], 0.0)
+    assert np.all(np.isnan(Z[1]))
