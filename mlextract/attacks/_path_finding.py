@@ -49,10 +49,11 @@ class _Node:
     """
 
     __slots__ = ("kind", "q", "box", "answer", "key", "column", "threshold", "codes",
-                 "left", "right", "describe")
+                 "left", "right", "describe", "exact")
 
-    def __init__(self, kind, q=None, box=None, answer=None, key=None):
+    def __init__(self, kind, q=None, box=None, answer=None, key=None, exact=()):
         self.kind, self.q, self.box, self.answer, self.key = kind, q, box, answer, key
+        self.exact = frozenset(exact)
         self.column = self.threshold = self.codes = self.left = self.right = None
         self.describe = None
 
@@ -246,7 +247,7 @@ class _Extraction:
                 cats, rep, ans = seg
                 b[fi] = cats
             f.put(x, rep)
-            cells.append(_Node(kind_after, x, b, ans, _key(ans)))
+            cells.append(_Node(kind_after, x, b, ans, _key(ans), exact=(fi,)))
         return cells, self._cluster(fi, segments, cells)
 
     def _cluster(self, fi, segments, cells):
@@ -308,23 +309,33 @@ class _Extraction:
         q, box, key = node.q, node.box, node.key
         room = [fi for fi, f in enumerate(self.fields) if f.supplied(q) and (
             (f.ordered and box[fi][0] < box[fi][1]) or (not f.ordered and len(box[fi]) > 1))]
+        # The field searched to make this cell needs no corners: every value of its
+        # segment was probed (set) or bounded by probes (ordered) with q's other values,
+        # and the cell's region is a product, so corners of the other fields suffice.
+        corners = [fi for fi in room if fi not in node.exact]
         if not room:
             node.kind = "expand" if self.top_down else "leaf"
             return []
         sets = {fi: sorted(box[fi]) for fi in room if not self.fields[fi].ordered}
-        n_pts = max([2] + [len(s) for s in sets.values()])
+        n_pts = max([2] + [len(sets[fi]) for fi in corners if fi in sets]) if corners else 0
         n_rand = self.n_checks if self._suspicious(node) else 0
+        if n_pts + n_rand == 0:
+            node.kind = "expand" if self.top_down else "leaf"
+            return []
         X = np.repeat(q[None, :], n_pts + n_rand, axis=0)
+        rng = self.run.rng
         for fi in room:
             f = self.fields[fi]
-            for r in range(n_pts):
-                if f.ordered:
+            if fi in node.exact:
+                pass
+            elif f.ordered:
+                for r in range(n_pts):
                     f.put(X[r], box[fi][r % 2])
-                else:
-                    s = sets[fi]
+            else:
+                s = sets[fi]
+                for r in range(n_pts):
                     f.put(X[r], s[(r + 1) % len(s)])
             for r in range(n_pts, n_pts + n_rand):
-                rng = self.run.rng
                 if f.ordered:
                     f.put(X[r], f.sample(rng, box[fi][0], box[fi][1]))
                 else:
@@ -549,6 +560,58 @@ def _flatten(root, leaf_value):
     return TreeArrays(left, right, feat, thr, value, sets), preds
 
 
+def _leaves(root):
+    out, stack = [], [root]
+    while stack:
+        n = stack.pop()
+        if n.kind == "split":
+            stack += [n.right, n.left]
+        else:
+            out.append(n)
+    return out
+
+
+def _split_answers(leaves, fields):
+    """Answers held by leaves that cannot all be one node of the victim.
+
+    A node's region is a box, so when the hull of the cells answering ``a`` meets a
+    cell that answers otherwise, at least two nodes answer ``a``: their boxes were
+    proved against an answer that does not name one node. Returns (answer, n_cells)
+    per such answer, most cells first.
+    """
+    by_key: dict[bytes, list] = {}
+    for n in leaves:
+        by_key.setdefault(n.key, []).append(n)
+    if len(by_key) == len(leaves):
+        return []
+    keys = [n.key for n in leaves]
+    cols = []  # per field: (lo, hi) arrays or a membership matrix
+    for fi, f in enumerate(fields):
+        if f.ordered:
+            b = np.array([n.box[fi] for n in leaves], dtype=np.int64).reshape(-1, 2)
+            cols.append((True, b[:, 0], b[:, 1]))
+        else:
+            m = np.zeros((len(leaves), f.n_values), dtype=bool)
+            for r, n in enumerate(leaves):
+                m[r, list(n.box[fi])] = True
+            cols.append((False, m, None))
+    out = []
+    for key, group in by_key.items():
+        if len(group) < 2:
+            continue
+        rows = np.array([k == key for k in keys])
+        hit = ~rows
+        for ordered, a, b in cols:
+            if ordered:
+                lo, hi = a[rows].min(), b[rows].max()
+                hit &= (a <= hi) & (b >= lo)
+            else:
+                hit &= (a & a[rows].any(axis=0)).any(axis=1)
+        if hit.any():
+            out.append((group[0].answer, len(group)))
+    return sorted(out, key=lambda g: -g[1])
+
+
 def _merge_twin_leaves(node):
     """Collapse splits whose two sides are leaves with the same answer."""
     if node.kind != "split":
@@ -679,6 +742,7 @@ class PathFinding(Attack):
 
     def _finish(self, run, ex, *, complete):
         oracle = run.oracle
+        split_answers = _split_answers(_leaves(ex.root), ex.fields)
         _merge_twin_leaves(ex.root)
         if oracle.output == "label":
             classes = oracle.classes_
@@ -708,9 +772,10 @@ class PathFinding(Attack):
             model = ExtractedTreeClassifier()._set_tree(tree, classes=classes, n_features=ex.d)
         run.model = model
         leaves = tree.children_left == TREE_LEAF
-        keys = {}
+        keys, first = {}, {}
         for v in tree.value[leaves]:
             keys[_key(v)] = keys.get(_key(v), 0) + 1
+            first.setdefault(_key(v), v)
         shared = sorted((n for n in keys.values() if n > 1), reverse=True)
         run.info.update({
             "mode": "top_down" if ex.top_down else "bottom_up",
@@ -718,6 +783,7 @@ class PathFinding(Attack):
             "depth": tree.max_depth,
             "n_distinct_answers": len(keys),
             "shared_answers": shared,
+            "alike_leaves": [(np.atleast_1d(a).tolist(), n) for a, n in split_answers],
             "predicates": preds,
             "queries_by_phase": dict(ex.counts),
             "n_hidden_splits": ex.n_hidden,
@@ -743,11 +809,28 @@ class PathFinding(Attack):
                 f"{', '.join(sorted(set(ex.unresolved)))}). The copy is exact elsewhere; "
                 "raise n_refine to probe more."
             )
+        elif split_answers:
+            groups = split_answers
+            # Corner checks prove a box only if its answer names one node: a point that
+            # lands in a look-alike leaf passes them, so a region between two alike
+            # leaves that no probe hit would go unseen. Not provable: say so.
+            run.status = "approximate"
+            examples = "; ".join(
+                f"{n} leaves answer {np.round(np.atleast_1d(a), 4).tolist()}"
+                for a, n in groups[:3])
+            run.message = (
+                f"extracted {tree.n_leaves} leaves; {sum(n for _, n in groups)} cells share "
+                f"their answer with cells apart from them ({len(groups)} answers: {examples}"
+                f"{'; ...' if len(groups) > 3 else ''}) and could not be told apart by "
+                "their answers. Every probe agreed with the copy, but a region lying "
+                "between two alike leaves that no probe hit cannot be ruled out; raise "
+                "n_checks to probe more. Alike neighbours were merged."
+            )
         elif shared:
             run.message = (
-                f"extracted {tree.n_leaves} leaves exactly; {sum(shared)} of them share "
-                f"an answer with another leaf ({len(shared)} groups) and could not be told "
-                "apart by their answers; alike neighbours were merged."
+                f"extracted {tree.n_leaves} leaves exactly; {sum(shared)} of them share an "
+                f"answer ({len(shared)} groups), but the cells of each answer form one box: "
+                "pieces of one node of the victim, cut apart by the copy's nesting."
             )
         else:
             run.message = f"extracted {tree.n_leaves} leaves exactly; every leaf answers uniquely."
