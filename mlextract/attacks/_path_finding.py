@@ -49,11 +49,12 @@ class _Node:
     """
 
     __slots__ = ("kind", "q", "box", "answer", "key", "column", "threshold", "codes",
-                 "left", "right", "describe", "exact")
+                 "left", "right", "describe", "exact", "grid")
 
     def __init__(self, kind, q=None, box=None, answer=None, key=None, exact=()):
         self.kind, self.q, self.box, self.answer, self.key = kind, q, box, answer, key
         self.exact = frozenset(exact)
+        self.grid = None
         self.column = self.threshold = self.codes = self.left = self.right = None
         self.describe = None
 
@@ -114,12 +115,18 @@ class _Extraction:
         self.numeric = self.oracle.output in ("proba", "value")
         self.cache: dict[bytes, object] = {}
         self.seen: dict[bytes, int] = {}
-        self.counts = {"identify": 0, "line_search": 0, "verify": 0, "refine": 0}
+        self.counts = {"identify": 0, "line_search": 0, "verify": 0, "refine": 0, "grid": 0}
         self.n_hidden = 0
         self.n_hull_failures = 0
         self.unresolved: list[str] = []
         self.mixtures: dict[bytes, tuple] = {}
         self.root = None
+        self.cuts = {fi: set() for fi, f in enumerate(self.fields) if f.ordered}
+        self.partitions = {fi: [] for fi, f in enumerate(self.fields) if not f.ordered}
+        self.grid_cap = attack.grid_checks if attack.grid_checks is not None else (
+            0 if top_down else 64)
+        self.grid_rounds = 6 if self.grid_cap else 0
+        self.n_grid_splits = 0
 
     # ----------------------------------------------------------------- queries
     def ask(self, X, phase):
@@ -236,6 +243,10 @@ class _Extraction:
     def _children(self, q, box, fi, segments, kind_after):
         """Child cells, one per segment of field fi, and the split nodes above them."""
         f = self.fields[fi]
+        if f.ordered:
+            self.cuts[fi].update(seg[1] for seg in segments[:-1])
+        else:
+            self.partitions[fi].append([frozenset(seg[0]) for seg in segments])
         cells = []
         for seg in segments:
             x = q.copy()
@@ -345,8 +356,16 @@ class _Extraction:
         if not bad:
             node.kind = "expand" if self.top_down else "leaf"
             return []
-        # Walk from q to the failing point one field at a time; bisect the walk.
-        z = X[bad[0]]
+        return (yield from self._split_at(node, room, X[bad[0]]))
+
+    def _split_at(self, node, room, z):
+        """``z`` (in the node's box) answers otherwise: find the hidden cut and split.
+
+        Walk from q to z one field at a time and bisect the walk for the field whose
+        change moves the answer; search that field at the last point that still
+        answers like the node.
+        """
+        q, box, key = node.q, node.box, node.key
         moved = [fi for fi in room if not np.array_equal(
             q[self.fields[fi].columns], z[self.fields[fi].columns])]
 
@@ -375,6 +394,81 @@ class _Extraction:
         cells, top = self._children(base, box, fi, segs, "verify")
         node.become(top)
         return cells
+
+    def _room(self, node):
+        q, box = node.q, node.box
+        return [fi for fi, f in enumerate(self.fields) if f.supplied(q) and (
+            (f.ordered and box[fi][0] < box[fi][1]) or (not f.ordered and len(box[fi]) > 1))]
+
+    def _grid_values(self, node, fi):
+        """Values of field fi in the node's box on both sides of every cut found so far.
+
+        Ordered: the box's ends and the two values next to each known cut inside it;
+        set: one category per class of the categories no search has told apart.
+        """
+        f, b = self.fields[fi], node.box[fi]
+        if f.ordered:
+            lo, hi = b
+            vals = {lo, hi}
+            for c in self.cuts[fi]:
+                if lo <= c < hi:
+                    vals.update((c, c + 1))
+            return sorted(vals)
+        sig: dict[int, list] = {c: [] for c in b}
+        for part in self.partitions[fi]:
+            for k, group in enumerate(part):
+                for c in group & b:
+                    sig[c].append(k)
+        reps = {}
+        for c in sorted(b):
+            reps.setdefault(tuple(sig[c]), c)
+        return sorted(reps.values())
+
+    def _grid_check(self, node):
+        """Check a finished leaf on the grid of every cut found elsewhere.
+
+        The victim's cuts bound all its regions: if each cut inside the leaf's box is
+        known, one point per cell of the grid they span proves the box answers alike
+        whatever the answers' uniqueness. The full grid when small, else every value
+        of each field once and random grid points.
+        """
+        room = self._room(node)
+        if not room:
+            return []
+        vals = [self._grid_values(node, fi) for fi in room]
+        sig = tuple(tuple(v) for v in vals)
+        if node.grid == sig:  # checked on this grid already
+            return []
+        node.grid = sig
+        size = 1
+        for v in vals:
+            size *= len(v)
+        q = node.q
+        if size <= self.grid_cap:
+            rows = np.repeat(q[None, :], size, axis=0)
+            idx = np.indices([len(v) for v in vals]).reshape(len(vals), -1)
+            for k, fi in enumerate(room):
+                f = self.fields[fi]
+                for r in range(size):
+                    f.put(rows[r], vals[k][idx[k, r]])
+        else:
+            n = max(len(v) for v in vals)
+            n_rand = self.grid_cap - n if self.grid_cap > n else 0
+            rows = np.repeat(q[None, :], n + n_rand, axis=0)
+            rng = self.run.rng
+            for k, fi in enumerate(room):
+                f, v = self.fields[fi], vals[k]
+                for r in range(n):
+                    f.put(rows[r], v[(r + k) % len(v)])
+                for r in range(n, n + n_rand):
+                    f.put(rows[r], v[int(rng.integers(len(v)))])
+        answers = yield rows, "grid"
+        bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
+        if not bad:
+            return []
+        self.n_grid_splits += 1
+        new = yield from self._split_at(node, room, rows[bad[0]])
+        return new
 
     def _suspicious(self, node):
         """Could another region answer like this cell? (a pure or an already seen answer)
@@ -511,6 +605,21 @@ class _Extraction:
                     start(n)
 
         start(self.root)
+        self._drive(waiting, advance)
+        for _ in range(self.grid_rounds):
+            before = self.n_grid_splits
+            for leaf in _leaves(self.root):
+                if leaf.kind == "leaf":
+                    advance(self._grid_task(leaf), None)
+            self._drive(waiting, advance)
+            if self.n_grid_splits == before:
+                break
+
+    def _grid_task(self, node):
+        new = yield from self._grid_check(node)
+        return new
+
+    def _drive(self, waiting, advance):
         while waiting:
             batch, waiting[:] = list(waiting), []
             by_phase: dict[str, list] = {}
@@ -644,6 +753,14 @@ class PathFinding(Attack):
     n_checks : int, default=None
         Random points of a cell's box queried besides its corners, a guard against
         distinct leaves that answer alike. Default: 0 top-down, 2 bottom-up.
+    grid_checks : int, default=None
+        After the search, each leaf is checked on the grid of the cuts found anywhere
+        (both sides of each cut inside its box, one category per class of categories
+        never told apart): the whole grid when it has at most this many points, else
+        this many points of it. A leaf that fails is split where it fails, and the
+        checks repeat until no leaf fails. Default: 64 bottom-up (complete queries
+        answer leaves only, which often share an answer), 0 top-down (internal nodes
+        answer mixtures that name them).
     random_state : int, Generator or None
         Seeds the random checks.
 
@@ -695,10 +812,12 @@ class PathFinding(Attack):
     name = "path_finding"
     outputs = ("proba", "label", "value")
 
-    def __init__(self, *, mode="auto", n_refine=8, n_checks=None, random_state=None):
+    def __init__(self, *, mode="auto", n_refine=8, n_checks=None, grid_checks=None,
+                 random_state=None):
         self.mode = mode
         self.n_refine = n_refine
         self.n_checks = n_checks
+        self.grid_checks = grid_checks
         self.random_state = random_state
 
     def _validate_params(self):
@@ -706,9 +825,9 @@ class PathFinding(Attack):
             raise ValueError(
                 f"mode must be 'auto', 'top_down' or 'bottom_up'; got {self.mode!r}."
             )
-        for name in ("n_refine", "n_checks"):
+        for name in ("n_refine", "n_checks", "grid_checks"):
             v = getattr(self, name)
-            if v is None and name == "n_checks":
+            if v is None and name in ("n_checks", "grid_checks"):
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
                 raise ValueError(f"{name} must be a non-negative integer; got {v!r}.")
@@ -788,6 +907,7 @@ class PathFinding(Attack):
             "queries_by_phase": dict(ex.counts),
             "n_hidden_splits": ex.n_hidden,
             "n_mixture_refinements": ex.n_hull_failures,
+            "n_grid_splits": ex.n_grid_splits,
             "complete": complete,
             "unresolved": list(ex.unresolved),
         })
