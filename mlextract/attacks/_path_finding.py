@@ -49,12 +49,13 @@ class _Node:
     """
 
     __slots__ = ("kind", "q", "box", "answer", "key", "column", "threshold", "codes",
-                 "left", "right", "describe", "exact", "grid")
+                 "left", "right", "describe", "exact", "grid", "grid_round")
 
     def __init__(self, kind, q=None, box=None, answer=None, key=None, exact=()):
         self.kind, self.q, self.box, self.answer, self.key = kind, q, box, answer, key
         self.exact = frozenset(exact)
         self.grid = None
+        self.grid_round = 0
         self.column = self.threshold = self.codes = self.left = self.right = None
         self.describe = None
 
@@ -453,7 +454,10 @@ class _Extraction:
                     f.put(rows[r], vals[k][idx[k, r]])
         else:
             n = max(len(v) for v in vals)
-            n_rand = self.grid_cap - n if self.grid_cap > n else 0
+            # random grid points on the first check only; later rounds add the new
+            # values (the rows already asked are answered from the log)
+            n_rand = max(self.grid_cap - n, 0) if node.grid_round == 0 else 0
+            node.grid_round += 1
             rows = np.repeat(q[None, :], n + n_rand, axis=0)
             rng = self.run.rng
             for k, fi in enumerate(room):
@@ -608,8 +612,10 @@ class _Extraction:
         self._drive(waiting, advance)
         for _ in range(self.grid_rounds):
             before = self.n_grid_splits
-            for leaf in _leaves(self.root):
-                if leaf.kind == "leaf":
+            leaves = [n for n in _leaves(self.root) if n.kind == "leaf"]
+            alike = {g[2] for g in _split_answers(leaves, self.fields)}
+            for leaf in leaves:
+                if leaf.key in alike:
                     advance(self._grid_task(leaf), None)
             self._drive(waiting, advance)
             if self.n_grid_splits == before:
@@ -686,7 +692,7 @@ def _split_answers(leaves, fields):
     A node's region is a box, so when the hull of the cells answering ``a`` meets a
     cell that answers otherwise, at least two nodes answer ``a``: their boxes were
     proved against an answer that does not name one node. Returns (answer, n_cells)
-    per such answer, most cells first.
+    (answer, n_cells, key) per such answer, most cells first.
     """
     by_key: dict[bytes, list] = {}
     for n in leaves:
@@ -717,7 +723,7 @@ def _split_answers(leaves, fields):
             else:
                 hit &= (a & a[rows].any(axis=0)).any(axis=1)
         if hit.any():
-            out.append((group[0].answer, len(group)))
+            out.append((group[0].answer, len(group), key))
     return sorted(out, key=lambda g: -g[1])
 
 
@@ -758,9 +764,11 @@ class PathFinding(Attack):
         (both sides of each cut inside its box, one category per class of categories
         never told apart): the whole grid when it has at most this many points, else
         this many points of it. A leaf that fails is split where it fails, and the
-        checks repeat until no leaf fails. Default: 64 bottom-up (complete queries
-        answer leaves only, which often share an answer), 0 top-down (internal nodes
-        answer mixtures that name them).
+        checks repeat until no leaf fails. Only leaves whose answer is also held by
+        cells apart from them are checked (elsewhere the answer names one node and the
+        corner checks prove the box). Default: 64 bottom-up (complete queries reach
+        leaves only, which often share an answer), 0 top-down (the queries stay few;
+        set it to copy trees with alike leaves exactly at about 3x the queries).
     random_state : int, Generator or None
         Seeds the random checks.
 
@@ -902,7 +910,7 @@ class PathFinding(Attack):
             "depth": tree.max_depth,
             "n_distinct_answers": len(keys),
             "shared_answers": shared,
-            "alike_leaves": [(np.atleast_1d(a).tolist(), n) for a, n in split_answers],
+            "alike_leaves": [(np.atleast_1d(a).tolist(), n) for a, n, _ in split_answers],
             "predicates": preds,
             "queries_by_phase": dict(ex.counts),
             "n_hidden_splits": ex.n_hidden,
@@ -930,7 +938,7 @@ class PathFinding(Attack):
                 "raise n_refine to probe more."
             )
         elif split_answers:
-            groups = split_answers
+            groups = [(a, n) for a, n, _ in split_answers]
             # Corner checks prove a box only if its answer names one node: a point that
             # lands in a look-alike leaf passes them, so a region between two alike
             # leaves that no probe hit would go unseen. Not provable: say so.

@@ -357,3 +357,94 @@ def test_float32_ordinals_against_nextafter():
         assert f32_from_ordinal(k) == float(a) or (a == 0 and f32_from_ordinal(k) == 0)
         assert f32_from_ordinal(k + 1) == float(np.nextafter(a, np.float32(np.inf)))
         assert f32_from_ordinal(k - 1) == float(np.nextafter(a, np.float32(-np.inf)))
+
+
+# ----------------------------------------------------------------- alike leaves
+
+
+def one_hot_data(sizes=(3, 4, 5, 2, 3), n=1500, seed=0):
+    """Only one-hot groups; labels depend on a few categories: many pure alike leaves."""
+    rng = np.random.default_rng(seed)
+    codes = np.column_stack([rng.integers(0, k, n) for k in sizes])
+    X = np.hstack([np.eye(k)[codes[:, j]] for j, k in enumerate(sizes)])
+    y = ((codes[:, 0] == 1) ^ (codes[:, 2] >= 3) ^ (codes[:, 1] == 2)).astype(int)
+    y[rng.random(n) < 0.1] = 2  # noise: leaves with mixed distributions too
+    starts = np.cumsum((0,) + sizes)
+    groups = [list(range(a, b)) for a, b in zip(starts, starts[1:])]
+    dom = Domain.from_data(X, one_hot_groups=groups)
+    every = np.array([np.concatenate([np.eye(k)[c] for k, c in zip(sizes, combo)])
+                      for combo in np.ndindex(*sizes)])
+    return X, y, dom, every
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("mode", ["top_down", "bottom_up"])
+def test_one_hot_tree_with_alike_leaves_agrees_on_every_point_of_the_domain(mode):
+    X, y, dom, every = one_hot_data()
+    victim = DecisionTreeClassifier(max_leaf_nodes=40, random_state=0).fit(X, y)
+    assert not unique_leaves(victim)  # the premise: leaves that answer alike
+    oracle = LocalOracle(victim, domain=dom, allow_missing=mode == "top_down")
+    res = PathFinding(mode=mode, random_state=0, grid_checks=64).extract(oracle)
+    # the whole (finite) domain: 360 points
+    np.testing.assert_allclose(res.model.predict_proba(every), victim.predict_proba(every),
+                               rtol=0, atol=1e-12)
+    assert_status(res, victim)
+    assert res.n_queries == oracle.n_queries
+
+
+@pytest.mark.timeout(60)
+def test_bottom_up_grid_checks_find_a_sliver_between_alike_leaves():
+    # XOR with a sliver: the bottom-up corner checks alone miss a 0.02-wide strip
+    # whose cuts are found elsewhere; the grid checks on those cuts find it.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (400, 2))
+    y = ((X[:, 0] > 0.2) ^ (X[:, 1] > -0.3)).astype(int)
+    victim = DecisionTreeClassifier(random_state=0).fit(X, y)
+    dom = Domain.from_data(X)
+    oracle = LocalOracle(victim, domain=dom, allow_missing=False)
+    res = PathFinding(mode="bottom_up", random_state=0).extract(oracle)
+    assert res.info["n_grid_splits"] >= 1
+    assert res.status == "approximate"  # alike leaves apart: not provable
+    assert_same_partition(victim, res.model, dom)
+
+
+def test_alike_answers_are_those_whose_cells_cannot_form_one_box():
+    from mlextract.attacks._path_finding import _Node, _split_answers
+    from mlextract.attacks._tree_fields import OrderedField, SetField
+
+    fields = [OrderedField(0, 0.0, 10.0, integer=True, name="a"),
+              SetField([1, 2, 3], name="b")]
+
+    def cell(lo, hi, cats, answer):
+        a = np.array(answer, dtype=float)
+        return _Node("leaf", box={0: (lo, hi), 1: frozenset(cats)}, answer=a,
+                     key=a.tobytes())
+
+    def slow(leaves):  # every pair of alike cells: is a cell of another answer between?
+        out = set()
+        for x in leaves:
+            for y in leaves:
+                if x is y or x.key != y.key:
+                    continue
+                lo = min(x.box[0][0], y.box[0][0])
+                hi = max(x.box[0][1], y.box[0][1])
+                cats = x.box[1] | y.box[1]
+                for z in leaves:
+                    if z.key != x.key and z.box[0][0] <= hi and z.box[0][1] >= lo \
+                            and z.box[1] & cats:
+                        out.add(x.key)
+        return out
+
+    cases = [
+        [cell(0, 3, {0, 1, 2}, [1, 0]), cell(4, 6, {0, 1, 2}, [0, 1]),
+         cell(7, 10, {0, 1, 2}, [1, 0])],                       # A | B | A
+        [cell(0, 3, {0, 1, 2}, [1, 0]), cell(4, 6, {0, 1, 2}, [1, 0]),
+         cell(7, 10, {0, 1, 2}, [0, 1])],                       # A | A | B: one box
+        [cell(0, 10, {0}, [1, 0]), cell(0, 10, {1}, [0, 1]),
+         cell(0, 10, {2}, [1, 0])],                             # categories 0 and 2
+        [cell(0, 4, {0, 1}, [1, 0]), cell(5, 10, {2}, [1, 0]),
+         cell(0, 4, {2}, [0, 1]), cell(5, 10, {0, 1}, [0, 0.5])],  # a diagonal
+    ]
+    for leaves in cases:
+        got = {g[2] for g in _split_answers(leaves, fields)}
+        assert got == slow(leaves)
