@@ -83,8 +83,18 @@ def _array_key(answer) -> bytes:
     the same distribution may differ in the last bit."""
     a = np.asarray(answer)
     if a.dtype.kind in "fiu":
-        return (np.round(np.ascontiguousarray(a, dtype=np.float64), 12) + 0.0).tobytes()
+        raw = a.dtype.str.encode() + a.tobytes()
+        key = _KEYS.get(raw)
+        if key is None:  # rounding is the slow part: once per distinct answer
+            if len(_KEYS) > 200_000:
+                _KEYS.clear()
+            key = _KEYS[raw] = (np.round(np.ascontiguousarray(a, dtype=np.float64), 12)
+                                + 0.0).tobytes()
+        return key
     return repr(a.tolist()).encode()
+
+
+_KEYS: dict[bytes, bytes] = {}
 
 
 def _in_hull(p, points, tol=1e-6) -> bool:
