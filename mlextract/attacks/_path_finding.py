@@ -767,8 +767,9 @@ class PathFinding(Attack):
         a mixture of the answers found below it (a cut hidden between two leaves that
         answer alike); only for probability and value answers.
     n_checks : int, default=None
-        Random points of a cell's box queried besides its corners, a guard against
-        distinct leaves that answer alike. Default: 0 top-down, 2 bottom-up.
+        Random points of a cell's box queried besides its corners when its answer is
+        pure or already seen elsewhere, a guard against distinct leaves that answer
+        alike. Default: 4 top-down, 8 bottom-up.
     grid_checks : int, default=None
         After the search, each leaf is checked on the grid of the cuts found anywhere
         (both sides of each cut inside its box, one category per class of categories
@@ -798,12 +799,19 @@ class PathFinding(Attack):
     two per child to prove its box. The paper's bound for bottom-up with m leaves is
     O(m·(d_cat·k + d_cont·m·log(b/ε))).
 
-    Exactness rests on distinct nodes answering differently: two leaves with the same
-    distribution are merged when adjacent (harmless: they answer alike), and a cut
-    between two alike leaves with a third region between them is found only if a
-    probe lands in it — the mixture check (``n_refine``) catches the common case of
-    a node whose distribution is not a mixture of the leaves found below it. Label
-    answers identify leaves only by class, so the copy is then approximate.
+    Exactness rests on distinct nodes answering differently: a cell's box is proved
+    by corner queries that answer like it (one query per category of a set field;
+    the field searched to make the cell needs none), which shows they reach the
+    same node only if no other node answers alike. Two leaves with the same
+    distribution are merged when adjacent (harmless: they answer alike); a region
+    between two alike leaves is found only if a probe lands in it — the mixture
+    check (``n_refine``) catches a node whose distribution is not a mixture of the
+    leaves found below it, and the grid checks (``grid_checks``) probe both sides of
+    every cut found anywhere. Whenever cells apart from each other answer alike
+    (the hull of the cells of one answer meets a cell of another), the status is
+    "approximate" and ``info["alike_leaves"]`` lists those answers: every probe
+    agreed, but the copy is not proved equal. Label answers identify leaves only by
+    class, so the copy is then approximate too.
 
     The structure is identifiable only up to equivalent rewrites: consecutive cuts on
     one feature can nest in any order, and a cut hidden behind a re-tested feature
@@ -823,8 +831,14 @@ class PathFinding(Attack):
     >>> victim = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
     >>> oracle = LocalOracle(victim, domain=Domain.from_data(X))
     >>> result = PathFinding().extract(oracle)
-    >>> result.status, result.model.get_n_leaves() == victim.get_n_leaves()
-    ('success', True)
+    >>> result.status, int(result.model.get_n_leaves()), int(victim.get_n_leaves())
+    ('approximate', 5, 5)
+
+    Two leaves of this victim hold the same distribution (1 vs 2 samples), so the
+    copy agrees on every probe but is not proved equal:
+
+    >>> [(np.round(a, 3).tolist(), n) for a, n in result.info["alike_leaves"]]
+    [([0.0, 0.333, 0.667], 2)]
     """
 
     name = "path_finding"
