@@ -339,25 +339,39 @@ class _Extraction:
             node.kind = "expand" if self.top_down else "leaf"
             return []
         sets = {fi: sorted(box[fi]) for fi in room if not self.fields[fi].ordered}
-        n_pts = max([2] + [len(sets[fi]) for fi in corners if fi in sets]) if corners else 0
+        # The largest category set alone (the others at q): a category that fails
+        # then differs from q in that field only, and the search that splits the cell
+        # finds every category answered already. The other fields vary together.
+        # Worth it when that set dwarfs the others (the extra rows are few).
+        big = max((fi for fi in corners if fi in sets), key=lambda fi: len(sets[fi]),
+                  default=None)
+        if big is not None and len(sets[big]) < 4 * max(
+                [2] + [len(sets[fi]) for fi in corners if fi in sets and fi != big]):
+            big = None
+        rest = [fi for fi in corners if fi != big]
+        n_star = len(sets[big]) - 1 if big is not None else 0
+        n_pts = max([2] + [len(sets[fi]) for fi in rest if fi in sets]) if rest else 0
         n_rand = self.n_checks if self._suspicious(node) else 0
-        if n_pts + n_rand == 0:
+        if n_star + n_pts + n_rand == 0:
             node.kind = "expand" if self.top_down else "leaf"
             return []
-        X = np.repeat(q[None, :], n_pts + n_rand, axis=0)
+        X = np.repeat(q[None, :], n_star + n_pts + n_rand, axis=0)
         rng = self.run.rng
+        if big is not None:
+            f, c0 = self.fields[big], self.fields[big].category(q)
+            for r, c in enumerate(c for c in sets[big] if c != c0):
+                f.put(X[r], c)
         for fi in room:
             f = self.fields[fi]
-            if fi in node.exact:
-                pass
-            elif f.ordered:
-                for r in range(n_pts):
-                    f.put(X[r], box[fi][r % 2])
-            else:
-                s = sets[fi]
-                for r in range(n_pts):
-                    f.put(X[r], s[(r + 1) % len(s)])
-            for r in range(n_pts, n_pts + n_rand):
+            if fi in rest:
+                if f.ordered:
+                    for r in range(n_pts):
+                        f.put(X[n_star + r], box[fi][r % 2])
+                else:
+                    s = sets[fi]
+                    for r in range(n_pts):
+                        f.put(X[n_star + r], s[(r + 1) % len(s)])
+            for r in range(n_star + n_pts, n_star + n_pts + n_rand):
                 if f.ordered:
                     f.put(X[r], f.sample(rng, box[fi][0], box[fi][1]))
                 else:

@@ -156,6 +156,12 @@ class SetField:
     def clear(self, x: np.ndarray) -> None:
         x[self.columns] = np.nan
 
+    def category(self, x: np.ndarray) -> int:
+        """The category a point supplies."""
+        if self.one_hot:
+            return int(np.argmax(x[self.columns]))
+        return int(np.flatnonzero(self.values == x[self.columns[0]])[0])
+
     def supplied(self, x: np.ndarray) -> bool:
         return not np.isnan(x[self.columns[0]])
 
