@@ -448,3 +448,29 @@ def test_alike_answers_are_those_whose_cells_cannot_form_one_box():
     for leaves in cases:
         got = {g[2] for g in _split_answers(leaves, fields)}
         assert got == slow(leaves)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("mode", ["top_down", "bottom_up"])
+def test_a_large_category_set_checked_alone_keeps_the_copy_exact(mode):
+    # a 30-category group dwarfs the others: its categories are checked one at a time
+    # with the other fields at the cell's point; cuts on it hide behind other fields
+    rng = np.random.default_rng(3)
+    sizes = (30, 2, 3)
+    n = 3000
+    codes = np.column_stack([rng.integers(0, k, n) for k in sizes])
+    X = np.hstack([np.eye(k)[codes[:, j]] for j, k in enumerate(sizes)])
+    y = (np.isin(codes[:, 0], [1, 7, 13, 22]) ^ (codes[:, 1] == 1)).astype(int)
+    y[(codes[:, 2] == 2) & np.isin(codes[:, 0], [4, 9])] = 2
+    y[rng.random(n) < 0.05] = 1
+    groups = [list(range(0, 30)), [30, 31], [32, 33, 34]]
+    dom = Domain.from_data(X, one_hot_groups=groups)
+    victim = DecisionTreeClassifier(max_leaf_nodes=40, random_state=0).fit(X, y)
+    oracle = LocalOracle(victim, domain=dom, allow_missing=mode == "top_down")
+    res = PathFinding(mode=mode, random_state=0, grid_checks=64).extract(oracle)
+    every = np.array([np.concatenate([np.eye(k)[c] for k, c in zip(sizes, combo)])
+                      for combo in np.ndindex(*sizes)])
+    np.testing.assert_allclose(res.model.predict_proba(every), victim.predict_proba(every),
+                               rtol=0, atol=1e-12)
+    assert_status(res, victim)
+    assert res.info["n_hidden_splits"] >= 1  # the premise: cuts behind other fields
