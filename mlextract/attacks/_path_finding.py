@@ -342,10 +342,11 @@ class _Extraction:
         # The largest category set alone (the others at q): a category that fails
         # then differs from q in that field only, and the search that splits the cell
         # finds every category answered already. The other fields vary together.
-        # Worth it when that set dwarfs the others (the extra rows are few).
+        # Worth it when that set dwarfs the others (the extra rows are few), top-down
+        # (measured: bottom-up cells split on many fields, and the star rows cost more).
         big = max((fi for fi in corners if fi in sets), key=lambda fi: len(sets[fi]),
                   default=None)
-        if big is not None and len(sets[big]) < 4 * max(
+        if not self.top_down or big is not None and len(sets[big]) < 4 * max(
                 [2] + [len(sets[fi]) for fi in corners if fi in sets and fi != big]):
             big = None
         rest = [fi for fi in corners if fi != big]
