@@ -49,10 +49,13 @@ class _Node:
     """
 
     __slots__ = ("kind", "q", "box", "answer", "key", "column", "threshold", "codes",
-                 "left", "right", "describe")
+                 "left", "right", "describe", "exact", "grid", "grid_round")
 
-    def __init__(self, kind, q=None, box=None, answer=None, key=None):
+    def __init__(self, kind, q=None, box=None, answer=None, key=None, exact=()):
         self.kind, self.q, self.box, self.answer, self.key = kind, q, box, answer, key
+        self.exact = frozenset(exact)
+        self.grid = None
+        self.grid_round = 0
         self.column = self.threshold = self.codes = self.left = self.right = None
         self.describe = None
 
@@ -80,8 +83,18 @@ def _array_key(answer) -> bytes:
     the same distribution may differ in the last bit."""
     a = np.asarray(answer)
     if a.dtype.kind in "fiu":
-        return (np.round(np.ascontiguousarray(a, dtype=np.float64), 12) + 0.0).tobytes()
+        raw = a.dtype.str.encode() + a.tobytes()
+        key = _KEYS.get(raw)
+        if key is None:  # rounding is the slow part: once per distinct answer
+            if len(_KEYS) > 200_000:
+                _KEYS.clear()
+            key = _KEYS[raw] = (np.round(np.ascontiguousarray(a, dtype=np.float64), 12)
+                                + 0.0).tobytes()
+        return key
     return repr(a.tolist()).encode()
+
+
+_KEYS: dict[bytes, bytes] = {}
 
 
 def _in_hull(p, points, tol=1e-6) -> bool:
@@ -113,12 +126,18 @@ class _Extraction:
         self.numeric = self.oracle.output in ("proba", "value")
         self.cache: dict[bytes, object] = {}
         self.seen: dict[bytes, int] = {}
-        self.counts = {"identify": 0, "line_search": 0, "verify": 0, "refine": 0}
+        self.counts = {"identify": 0, "line_search": 0, "verify": 0, "refine": 0, "grid": 0}
         self.n_hidden = 0
         self.n_hull_failures = 0
         self.unresolved: list[str] = []
         self.mixtures: dict[bytes, tuple] = {}
         self.root = None
+        self.cuts = {fi: set() for fi, f in enumerate(self.fields) if f.ordered}
+        self.partitions = {fi: [] for fi, f in enumerate(self.fields) if not f.ordered}
+        self.grid_cap = attack.grid_checks if attack.grid_checks is not None else (
+            0 if top_down else 64)
+        self.grid_rounds = 6 if self.grid_cap else 0
+        self.n_grid_splits = 0
 
     # ----------------------------------------------------------------- queries
     def ask(self, X, phase):
@@ -235,6 +254,10 @@ class _Extraction:
     def _children(self, q, box, fi, segments, kind_after):
         """Child cells, one per segment of field fi, and the split nodes above them."""
         f = self.fields[fi]
+        if f.ordered:
+            self.cuts[fi].update(seg[1] for seg in segments[:-1])
+        else:
+            self.partitions[fi].append([frozenset(seg[0]) for seg in segments])
         cells = []
         for seg in segments:
             x = q.copy()
@@ -246,7 +269,7 @@ class _Extraction:
                 cats, rep, ans = seg
                 b[fi] = cats
             f.put(x, rep)
-            cells.append(_Node(kind_after, x, b, ans, _key(ans)))
+            cells.append(_Node(kind_after, x, b, ans, _key(ans), exact=(fi,)))
         return cells, self._cluster(fi, segments, cells)
 
     def _cluster(self, fi, segments, cells):
@@ -308,23 +331,48 @@ class _Extraction:
         q, box, key = node.q, node.box, node.key
         room = [fi for fi, f in enumerate(self.fields) if f.supplied(q) and (
             (f.ordered and box[fi][0] < box[fi][1]) or (not f.ordered and len(box[fi]) > 1))]
+        # The field searched to make this cell needs no corners: every value of its
+        # segment was probed (set) or bounded by probes (ordered) with q's other values,
+        # and the cell's region is a product, so corners of the other fields suffice.
+        corners = [fi for fi in room if fi not in node.exact]
         if not room:
             node.kind = "expand" if self.top_down else "leaf"
             return []
         sets = {fi: sorted(box[fi]) for fi in room if not self.fields[fi].ordered}
-        n_pts = max([2] + [len(s) for s in sets.values()])
+        # The largest category set alone (the others at q): a category that fails
+        # then differs from q in that field only, and the search that splits the cell
+        # finds every category answered already. The other fields vary together.
+        # Worth it when that set dwarfs the others (the extra rows are few), top-down
+        # (measured: bottom-up cells split on many fields, and the star rows cost more).
+        big = max((fi for fi in corners if fi in sets), key=lambda fi: len(sets[fi]),
+                  default=None)
+        if not self.top_down or big is not None and len(sets[big]) < 4 * max(
+                [2] + [len(sets[fi]) for fi in corners if fi in sets and fi != big]):
+            big = None
+        rest = [fi for fi in corners if fi != big]
+        n_star = len(sets[big]) - 1 if big is not None else 0
+        n_pts = max([2] + [len(sets[fi]) for fi in rest if fi in sets]) if rest else 0
         n_rand = self.n_checks if self._suspicious(node) else 0
-        X = np.repeat(q[None, :], n_pts + n_rand, axis=0)
+        if n_star + n_pts + n_rand == 0:
+            node.kind = "expand" if self.top_down else "leaf"
+            return []
+        X = np.repeat(q[None, :], n_star + n_pts + n_rand, axis=0)
+        rng = self.run.rng
+        if big is not None:
+            f, c0 = self.fields[big], self.fields[big].category(q)
+            for r, c in enumerate(c for c in sets[big] if c != c0):
+                f.put(X[r], c)
         for fi in room:
             f = self.fields[fi]
-            for r in range(n_pts):
+            if fi in rest:
                 if f.ordered:
-                    f.put(X[r], box[fi][r % 2])
+                    for r in range(n_pts):
+                        f.put(X[n_star + r], box[fi][r % 2])
                 else:
                     s = sets[fi]
-                    f.put(X[r], s[(r + 1) % len(s)])
-            for r in range(n_pts, n_pts + n_rand):
-                rng = self.run.rng
+                    for r in range(n_pts):
+                        f.put(X[n_star + r], s[(r + 1) % len(s)])
+            for r in range(n_star + n_pts, n_star + n_pts + n_rand):
                 if f.ordered:
                     f.put(X[r], f.sample(rng, box[fi][0], box[fi][1]))
                 else:
@@ -334,8 +382,16 @@ class _Extraction:
         if not bad:
             node.kind = "expand" if self.top_down else "leaf"
             return []
-        # Walk from q to the failing point one field at a time; bisect the walk.
-        z = X[bad[0]]
+        return (yield from self._split_at(node, room, X[bad[0]]))
+
+    def _split_at(self, node, room, z):
+        """``z`` (in the node's box) answers otherwise: find the hidden cut and split.
+
+        Walk from q to z one field at a time and bisect the walk for the field whose
+        change moves the answer; search that field at the last point that still
+        answers like the node.
+        """
+        q, box, key = node.q, node.box, node.key
         moved = [fi for fi in room if not np.array_equal(
             q[self.fields[fi].columns], z[self.fields[fi].columns])]
 
@@ -364,6 +420,84 @@ class _Extraction:
         cells, top = self._children(base, box, fi, segs, "verify")
         node.become(top)
         return cells
+
+    def _room(self, node):
+        q, box = node.q, node.box
+        return [fi for fi, f in enumerate(self.fields) if f.supplied(q) and (
+            (f.ordered and box[fi][0] < box[fi][1]) or (not f.ordered and len(box[fi]) > 1))]
+
+    def _grid_values(self, node, fi):
+        """Values of field fi in the node's box on both sides of every cut found so far.
+
+        Ordered: the box's ends and the two values next to each known cut inside it;
+        set: one category per class of the categories no search has told apart.
+        """
+        f, b = self.fields[fi], node.box[fi]
+        if f.ordered:
+            lo, hi = b
+            vals = {lo, hi}
+            for c in self.cuts[fi]:
+                if lo <= c < hi:
+                    vals.update((c, c + 1))
+            return sorted(vals)
+        sig: dict[int, list] = {c: [] for c in b}
+        for part in self.partitions[fi]:
+            for k, group in enumerate(part):
+                for c in group & b:
+                    sig[c].append(k)
+        reps = {}
+        for c in sorted(b):
+            reps.setdefault(tuple(sig[c]), c)
+        return sorted(reps.values())
+
+    def _grid_check(self, node):
+        """Check a finished leaf on the grid of every cut found elsewhere.
+
+        The victim's cuts bound all its regions: if each cut inside the leaf's box is
+        known, one point per cell of the grid they span proves the box answers alike
+        whatever the answers' uniqueness. The full grid when small, else every value
+        of each field once and random grid points.
+        """
+        room = self._room(node)
+        if not room:
+            return []
+        vals = [self._grid_values(node, fi) for fi in room]
+        sig = tuple(tuple(v) for v in vals)
+        if node.grid == sig:  # checked on this grid already
+            return []
+        node.grid = sig
+        size = 1
+        for v in vals:
+            size *= len(v)
+        q = node.q
+        if size <= self.grid_cap:
+            rows = np.repeat(q[None, :], size, axis=0)
+            idx = np.indices([len(v) for v in vals]).reshape(len(vals), -1)
+            for k, fi in enumerate(room):
+                f = self.fields[fi]
+                for r in range(size):
+                    f.put(rows[r], vals[k][idx[k, r]])
+        else:
+            n = max(len(v) for v in vals)
+            # random grid points on the first check only; later rounds add the new
+            # values (the rows already asked are answered from the log)
+            n_rand = max(self.grid_cap - n, 0) if node.grid_round == 0 else 0
+            node.grid_round += 1
+            rows = np.repeat(q[None, :], n + n_rand, axis=0)
+            rng = self.run.rng
+            for k, fi in enumerate(room):
+                f, v = self.fields[fi], vals[k]
+                for r in range(n):
+                    f.put(rows[r], v[(r + k) % len(v)])
+                for r in range(n, n + n_rand):
+                    f.put(rows[r], v[int(rng.integers(len(v)))])
+        answers = yield rows, "grid"
+        bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
+        if not bad:
+            return []
+        self.n_grid_splits += 1
+        new = yield from self._split_at(node, room, rows[bad[0]])
+        return new
 
     def _suspicious(self, node):
         """Could another region answer like this cell? (a pure or an already seen answer)
@@ -500,6 +634,23 @@ class _Extraction:
                     start(n)
 
         start(self.root)
+        self._drive(waiting, advance)
+        for _ in range(self.grid_rounds):
+            before = self.n_grid_splits
+            leaves = [n for n in _leaves(self.root) if n.kind == "leaf"]
+            alike = {g[2] for g in _split_answers(leaves, self.fields)}
+            for leaf in leaves:
+                if leaf.key in alike:
+                    advance(self._grid_task(leaf), None)
+            self._drive(waiting, advance)
+            if self.n_grid_splits == before:
+                break
+
+    def _grid_task(self, node):
+        new = yield from self._grid_check(node)
+        return new
+
+    def _drive(self, waiting, advance):
         while waiting:
             batch, waiting[:] = list(waiting), []
             by_phase: dict[str, list] = {}
@@ -549,6 +700,58 @@ def _flatten(root, leaf_value):
     return TreeArrays(left, right, feat, thr, value, sets), preds
 
 
+def _leaves(root):
+    out, stack = [], [root]
+    while stack:
+        n = stack.pop()
+        if n.kind == "split":
+            stack += [n.right, n.left]
+        else:
+            out.append(n)
+    return out
+
+
+def _split_answers(leaves, fields):
+    """Answers held by leaves that cannot all be one node of the victim.
+
+    A node's region is a box, so when the hull of the cells answering ``a`` meets a
+    cell that answers otherwise, at least two nodes answer ``a``: their boxes were
+    proved against an answer that does not name one node. Returns (answer, n_cells)
+    (answer, n_cells, key) per such answer, most cells first.
+    """
+    by_key: dict[bytes, list] = {}
+    for n in leaves:
+        by_key.setdefault(n.key, []).append(n)
+    if len(by_key) == len(leaves):
+        return []
+    keys = [n.key for n in leaves]
+    cols = []  # per field: (lo, hi) arrays or a membership matrix
+    for fi, f in enumerate(fields):
+        if f.ordered:
+            b = np.array([n.box[fi] for n in leaves], dtype=np.int64).reshape(-1, 2)
+            cols.append((True, b[:, 0], b[:, 1]))
+        else:
+            m = np.zeros((len(leaves), f.n_values), dtype=bool)
+            for r, n in enumerate(leaves):
+                m[r, list(n.box[fi])] = True
+            cols.append((False, m, None))
+    out = []
+    for key, group in by_key.items():
+        if len(group) < 2:
+            continue
+        rows = np.array([k == key for k in keys])
+        hit = ~rows
+        for ordered, a, b in cols:
+            if ordered:
+                lo, hi = a[rows].min(), b[rows].max()
+                hit &= (a <= hi) & (b >= lo)
+            else:
+                hit &= (a & a[rows].any(axis=0)).any(axis=1)
+        if hit.any():
+            out.append((group[0].answer, len(group), key))
+    return sorted(out, key=lambda g: -g[1])
+
+
 def _merge_twin_leaves(node):
     """Collapse splits whose two sides are leaves with the same answer."""
     if node.kind != "split":
@@ -579,8 +782,19 @@ class PathFinding(Attack):
         a mixture of the answers found below it (a cut hidden between two leaves that
         answer alike); only for probability and value answers.
     n_checks : int, default=None
-        Random points of a cell's box queried besides its corners, a guard against
-        distinct leaves that answer alike. Default: 0 top-down, 2 bottom-up.
+        Random points of a cell's box queried besides its corners when its answer is
+        pure or already seen elsewhere, a guard against distinct leaves that answer
+        alike. Default: 4 top-down, 8 bottom-up.
+    grid_checks : int, default=None
+        After the search, each leaf is checked on the grid of the cuts found anywhere
+        (both sides of each cut inside its box, one category per class of categories
+        never told apart): the whole grid when it has at most this many points, else
+        this many points of it. A leaf that fails is split where it fails, and the
+        checks repeat until no leaf fails. Only leaves whose answer is also held by
+        cells apart from them are checked (elsewhere the answer names one node and the
+        corner checks prove the box). Default: 64 bottom-up (complete queries reach
+        leaves only, which often share an answer), 0 top-down (the queries stay few;
+        set it to copy trees with alike leaves exactly at about 3x the queries).
     random_state : int, Generator or None
         Seeds the random checks.
 
@@ -600,12 +814,19 @@ class PathFinding(Attack):
     two per child to prove its box. The paper's bound for bottom-up with m leaves is
     O(m·(d_cat·k + d_cont·m·log(b/ε))).
 
-    Exactness rests on distinct nodes answering differently: two leaves with the same
-    distribution are merged when adjacent (harmless: they answer alike), and a cut
-    between two alike leaves with a third region between them is found only if a
-    probe lands in it — the mixture check (``n_refine``) catches the common case of
-    a node whose distribution is not a mixture of the leaves found below it. Label
-    answers identify leaves only by class, so the copy is then approximate.
+    Exactness rests on distinct nodes answering differently: a cell's box is proved
+    by corner queries that answer like it (one query per category of a set field;
+    the field searched to make the cell needs none), which shows they reach the
+    same node only if no other node answers alike. Two leaves with the same
+    distribution are merged when adjacent (harmless: they answer alike); a region
+    between two alike leaves is found only if a probe lands in it — the mixture
+    check (``n_refine``) catches a node whose distribution is not a mixture of the
+    leaves found below it, and the grid checks (``grid_checks``) probe both sides of
+    every cut found anywhere. Whenever cells apart from each other answer alike
+    (the hull of the cells of one answer meets a cell of another), the status is
+    "approximate" and ``info["alike_leaves"]`` lists those answers: every probe
+    agreed, but the copy is not proved equal. Label answers identify leaves only by
+    class, so the copy is then approximate too.
 
     The structure is identifiable only up to equivalent rewrites: consecutive cuts on
     one feature can nest in any order, and a cut hidden behind a re-tested feature
@@ -625,17 +846,25 @@ class PathFinding(Attack):
     >>> victim = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
     >>> oracle = LocalOracle(victim, domain=Domain.from_data(X))
     >>> result = PathFinding().extract(oracle)
-    >>> result.status, result.model.get_n_leaves() == victim.get_n_leaves()
-    ('success', True)
+    >>> result.status, int(result.model.get_n_leaves()), int(victim.get_n_leaves())
+    ('approximate', 5, 5)
+
+    Two leaves of this victim hold the same distribution (1 vs 2 samples), so the
+    copy agrees on every probe but is not proved equal:
+
+    >>> [(np.round(a, 3).tolist(), n) for a, n in result.info["alike_leaves"]]
+    [([0.0, 0.333, 0.667], 2)]
     """
 
     name = "path_finding"
     outputs = ("proba", "label", "value")
 
-    def __init__(self, *, mode="auto", n_refine=8, n_checks=None, random_state=None):
+    def __init__(self, *, mode="auto", n_refine=8, n_checks=None, grid_checks=None,
+                 random_state=None):
         self.mode = mode
         self.n_refine = n_refine
         self.n_checks = n_checks
+        self.grid_checks = grid_checks
         self.random_state = random_state
 
     def _validate_params(self):
@@ -643,9 +872,9 @@ class PathFinding(Attack):
             raise ValueError(
                 f"mode must be 'auto', 'top_down' or 'bottom_up'; got {self.mode!r}."
             )
-        for name in ("n_refine", "n_checks"):
+        for name in ("n_refine", "n_checks", "grid_checks"):
             v = getattr(self, name)
-            if v is None and name == "n_checks":
+            if v is None and name in ("n_checks", "grid_checks"):
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
                 raise ValueError(f"{name} must be a non-negative integer; got {v!r}.")
@@ -679,6 +908,7 @@ class PathFinding(Attack):
 
     def _finish(self, run, ex, *, complete):
         oracle = run.oracle
+        split_answers = _split_answers(_leaves(ex.root), ex.fields)
         _merge_twin_leaves(ex.root)
         if oracle.output == "label":
             classes = oracle.classes_
@@ -708,9 +938,10 @@ class PathFinding(Attack):
             model = ExtractedTreeClassifier()._set_tree(tree, classes=classes, n_features=ex.d)
         run.model = model
         leaves = tree.children_left == TREE_LEAF
-        keys = {}
+        keys, first = {}, {}
         for v in tree.value[leaves]:
             keys[_key(v)] = keys.get(_key(v), 0) + 1
+            first.setdefault(_key(v), v)
         shared = sorted((n for n in keys.values() if n > 1), reverse=True)
         run.info.update({
             "mode": "top_down" if ex.top_down else "bottom_up",
@@ -718,10 +949,12 @@ class PathFinding(Attack):
             "depth": tree.max_depth,
             "n_distinct_answers": len(keys),
             "shared_answers": shared,
+            "alike_leaves": [(np.atleast_1d(a).tolist(), n) for a, n, _ in split_answers],
             "predicates": preds,
             "queries_by_phase": dict(ex.counts),
             "n_hidden_splits": ex.n_hidden,
             "n_mixture_refinements": ex.n_hull_failures,
+            "n_grid_splits": ex.n_grid_splits,
             "complete": complete,
             "unresolved": list(ex.unresolved),
         })
@@ -743,11 +976,28 @@ class PathFinding(Attack):
                 f"{', '.join(sorted(set(ex.unresolved)))}). The copy is exact elsewhere; "
                 "raise n_refine to probe more."
             )
+        elif split_answers:
+            groups = [(a, n) for a, n, _ in split_answers]
+            # Corner checks prove a box only if its answer names one node: a point that
+            # lands in a look-alike leaf passes them, so a region between two alike
+            # leaves that no probe hit would go unseen. Not provable: say so.
+            run.status = "approximate"
+            examples = "; ".join(
+                f"{n} leaves answer {np.round(np.atleast_1d(a), 4).tolist()}"
+                for a, n in groups[:3])
+            run.message = (
+                f"extracted {tree.n_leaves} leaves; {sum(n for _, n in groups)} cells share "
+                f"their answer with cells apart from them ({len(groups)} answers: {examples}"
+                f"{'; ...' if len(groups) > 3 else ''}) and could not be told apart by "
+                "their answers. Every probe agreed with the copy, but a region lying "
+                "between two alike leaves that no probe hit cannot be ruled out; raise "
+                "n_checks to probe more. Alike neighbours were merged."
+            )
         elif shared:
             run.message = (
-                f"extracted {tree.n_leaves} leaves exactly; {sum(shared)} of them share "
-                f"an answer with another leaf ({len(shared)} groups) and could not be told "
-                "apart by their answers; alike neighbours were merged."
+                f"extracted {tree.n_leaves} leaves exactly; {sum(shared)} of them share an "
+                f"answer ({len(shared)} groups), but the cells of each answer form one box: "
+                "pieces of one node of the victim, cut apart by the copy's nesting."
             )
         else:
             run.message = f"extracted {tree.n_leaves} leaves exactly; every leaf answers uniquely."

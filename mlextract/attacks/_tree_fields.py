@@ -10,23 +10,29 @@ query either supplies a field (with one value) or leaves it out (NaN).
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 __all__ = ["OrderedField", "SetField", "fields_from_domain", "f32_ordinal", "f32_from_ordinal"]
 
 _F32_MAX = float(np.finfo(np.float32).max)
+_F32, _U32 = struct.Struct("<f"), struct.Struct("<I")
 
 
 def f32_ordinal(v: float) -> int:
     """Rank of a float32 value: consecutive float32 numbers have consecutive ranks."""
-    u = int(np.float32(v).view(np.uint32))
+    try:  # struct rounds a double to float32 as numpy does, without numpy's overhead
+        u = _U32.unpack(_F32.pack(v))[0]
+    except OverflowError:  # beyond the float32 range: numpy's inf
+        u = int(np.float32(v).view(np.uint32))
     return -(u & 0x7FFFFFFF) if u & 0x80000000 else u
 
 
 def f32_from_ordinal(k: int) -> float:
     """Inverse of :func:`f32_ordinal`, as a float64."""
     u = (-k) | 0x80000000 if k < 0 else k
-    return float(np.uint32(u).view(np.float32))
+    return _F32.unpack(_U32.pack(u))[0]
 
 
 class OrderedField:
@@ -149,6 +155,12 @@ class SetField:
 
     def clear(self, x: np.ndarray) -> None:
         x[self.columns] = np.nan
+
+    def category(self, x: np.ndarray) -> int:
+        """The category a point supplies."""
+        if self.one_hot:
+            return int(np.argmax(x[self.columns]))
+        return int(np.flatnonzero(self.values == x[self.columns[0]])[0])
 
     def supplied(self, x: np.ndarray) -> bool:
         return not np.isnan(x[self.columns[0]])
