@@ -37,10 +37,10 @@ def answers_to_logits(answers, output):
         return A.reshape(A.shape[0], -1)
     with np.errstate(divide="ignore", invalid="ignore"):
         logp = np.log(A)
-    if logp.shape[1] == 2:
-        z = (logp[:, 1] - logp[:, 0])[:, None]
-    else:
-        z = logp - logp.mean(axis=1, keepdims=True)
+        if logp.shape[1] == 2:
+            z = (logp[:, 1] - logp[:, 0])[:, None]
+        else:
+            z = logp - logp.mean(axis=1, keepdims=True)
     z[~np.isfinite(z)] = np.nan
     return z
 
@@ -234,12 +234,14 @@ class FunctionallyEquivalent(Attack):
     def _answer(self, run, X, phase, bank=False):
         """Logits for a batch, through the oracle, in chunks; counted per phase."""
         st = self._state
+        X = self._snap(X)
         out = []
         step = max(1, (1 << 22) // max(1, st["d"]))
         for s in range(0, len(X), step):
             A = run.oracle.query(X[s:s + step], phase=phase)
             out.append(answers_to_logits(A, st["output"]))
         F = np.concatenate(out)
+        st["sigmoid"] = st["output"] == "proba" and A.ndim == 2 and A.shape[1] == 2
         st["phase_queries"][phase] = st["phase_queries"].get(phase, 0) + len(X)
         run.info["queries_by_phase"] = dict(st["phase_queries"])
         if bank:
@@ -247,9 +249,28 @@ class FunctionallyEquivalent(Attack):
             st["bank_Y"].append(F)
         return F
 
+    def _snap(self, X):
+        """The points as the victim sees them: rounded to float32 for a float32 victim.
+
+        Snapping before asking means every difference divides by the step really
+        taken, so the victim's input rounding adds no error of its own.
+        """
+        if self._state.get("input_dtype") == np.float32:
+            return np.asarray(X, dtype=np.float32).astype(np.float64)
+        return X
+
     def _tol(self, mag):
+        """Rounding noise of logits of magnitude ``mag``.
+
+        Logits read from two-class probabilities lose more: ``p0 = 1 - p1`` is only
+        accurate to ``ε`` absolutely, so ``log p0`` to ``ε / p0 ≈ ε e^|z|``.
+        """
         st = self._state
-        return 1024.0 * st["eps"] * (np.asarray(mag) + st["F_scale"])
+        mag = np.asarray(mag, dtype=float)
+        noise = mag + st["F_scale"]
+        if st.get("sigmoid"):
+            noise = noise + np.exp(np.minimum(mag, 700.0))
+        return st.get("tol_factor", 1024.0) * st["eps"] * noise
 
     # ------------------------------------------------------------------ phases
     def _estimate_precision(self, run):
@@ -273,6 +294,16 @@ class FunctionallyEquivalent(Attack):
         else:
             st["eps"] = float(self.precision)
         run.info["precision"] = st["eps"]
+        # a victim noisier than float64 by orders of magnitude is taken to compute (and
+        # round its inputs) in float32 or coarser
+        coarse = st["eps"] > 1e-10
+        st["input_dtype"] = np.float32 if coarse else np.float64
+        # float64 rounding accumulates through the layers well past the noise measured
+        # on the output, hence a wide slack; a float32 victim's noise is measured
+        # reliably, and that wide a slack would let a crossed hyperplane pass as noise
+        # (a finite difference off by ``slack / step``)
+        st["tol_factor"] = 4.0 if coarse else 1024.0
+        run.info["victim_precision"] = "float32 or coarser" if coarse else "float64"
         st["min_gap"] = max(np.sqrt(st["eps"]) * 1e-2, 1e-12)
 
     def _sample(self, run, n, inside=0.0, far=1.0):
@@ -391,7 +422,7 @@ class FunctionallyEquivalent(Attack):
         eps_scale = 0.5 * sqp * np.abs(s.v[st["free"]]).mean() / sc.mean() * sc
         D, ok = gradient_jumps(
             lambda X: self._answer(run, X, "weight_recovery"), s.x0, s.v, ts[todo],
-            bounds, st["free"], eps_scale, self._tol,
+            bounds, st["free"], eps_scale, self._tol, snap=self._snap,
         )
         x_star = s.x0 + ts[todo][:, None] * s.v
         new = []
@@ -439,7 +470,10 @@ class FunctionallyEquivalent(Attack):
                 dirn = run.rng.normal(size=d) * st["scale"]
                 P.append(p)
                 U.append(dirn)
-                H.append(1e-4)
+                # the step makes the expected second difference ~100x the noise
+                slope = np.abs(u["alpha"]).max() * abs(u["w"] @ dirn)
+                H.append(min(0.1, max(1e-4, 100 * float(self._tol(st["F_scale"]))
+                                      / max(slope, 1e-300))))
         P, U, H = np.array(P), np.array(U), np.array(H)[:, None]
         if st["closed"]:
             P = np.clip(P, st["lo"] + 1e-3 * (st["hi"] - st["lo"]),
@@ -473,6 +507,7 @@ class FunctionallyEquivalent(Attack):
         X[n_near:] = self._sample(run, n - n_near, inside=1e-3)
         if st["closed"]:
             X = np.clip(X, st["lo"], st["hi"])
+        X = self._snap(X)
         Y = self._answer(run, X, "last_layer", bank=True)
         return X, Y
 
@@ -512,7 +547,7 @@ class FunctionallyEquivalent(Attack):
         n_far = 0 if st["closed"] else n // 2
         Xd = self._sample(run, n - n_far, inside=1e-3)
         Xf = self._sample(run, n_far, far=100.0)
-        X = np.concatenate([Xd, Xf])
+        X = self._snap(np.concatenate([Xd, Xf]))
         Y = self._answer(run, X, "verify")
         Z = self._copy_logits(run.model, X)
         err = np.abs(Z - Y)
