@@ -191,9 +191,15 @@ class FunctionallyEquivalent(Attack):
             searches = self._critical_point_search(run, lines)
             for s in searches:
                 self._weight_recovery(run, s)
-            while len(st["searches"]) < self.max_lines and st["new_on_last"] > 0:
+            # the search ends when a line shows no new unit and every kink seen is
+            # explained; lines across a box are short and cross few hyperplanes, so
+            # there several lines in a row must show nothing new
+            patience = 3 if st["closed"] else 1
+            empty = 0 if st["new_on_last"] > 0 or st["unexplained"] else 1
+            while len(st["searches"]) < self.max_lines and empty < patience:
                 s = self._critical_point_search(run, [self._new_line(run)])[0]
                 self._weight_recovery(run, s)
+                empty = 0 if st["new_on_last"] > 0 or st["unexplained"] else empty + 1
             X, Y = self._last_layer_points(run)
         except BudgetExhausted as exc:
             self._partial(run, exc)
@@ -320,6 +326,17 @@ class FunctionallyEquivalent(Attack):
         st = self._state
         x0 = self._sample(run, 1, inside=0.05)[0]
         v = run.rng.normal(size=st["d"]) * st["scale"]
+        if st["closed"]:
+            # between two random points of the box: a random direction leaves a box
+            # of many dimensions almost at once, the chord between two points does not.
+            # The points lie on faces in a third of their coordinates each way, so the
+            # chords also reach the box's faces and corners (where data often sit:
+            # blank pixels, zero counts)
+            ends = self._sample(run, 2, inside=0.01)
+            face = run.rng.integers(0, 3, size=ends.shape)
+            m = 0.01 * (st["hi"] - st["lo"])
+            ends = np.where(face == 1, st["lo"] + m, np.where(face == 2, st["hi"] - m, ends))
+            x0, v = ends[0], ends[1] - ends[0]
         T = float(self.line_range)
         t_lo, t_hi = -T, T
         if st["closed"]:
@@ -423,6 +440,7 @@ class FunctionallyEquivalent(Attack):
         D, ok = gradient_jumps(
             lambda X: self._answer(run, X, "weight_recovery"), s.x0, s.v, ts[todo],
             bounds, st["free"], eps_scale, self._tol, snap=self._snap,
+            box=(st["lo"], st["hi"]) if st["closed"] else None,
         )
         x_star = s.x0 + ts[todo][:, None] * s.v
         new = []
@@ -465,7 +483,14 @@ class FunctionallyEquivalent(Attack):
         P, U, H = [], [], []
         for u in units:
             for _ in range(n_points):
-                q = u["point"] + 0.1 * st["scale"] * run.rng.normal(size=d)
+                r = 0.1 * st["scale"] * run.rng.normal(size=d)
+                r -= (u["w"] @ r) * u["w"]  # a move within the hyperplane
+                if st["closed"]:  # shortened to stay in the box
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        room = np.where(r > 0, st["hi"] - u["point"], u["point"] - st["lo"])
+                        lam = np.nanmin(np.where(r != 0, room / np.abs(r), np.inf))
+                    r *= min(1.0, 0.5 * max(float(lam), 0.0))
+                q = u["point"] + r
                 p = q - (u["w"] @ q + u["b"]) * u["w"]
                 dirn = run.rng.normal(size=d) * st["scale"]
                 P.append(p)
@@ -476,8 +501,12 @@ class FunctionallyEquivalent(Attack):
                                       / max(slope, 1e-300))))
         P, U, H = np.array(P), np.array(U), np.array(H)[:, None]
         if st["closed"]:
-            P = np.clip(P, st["lo"] + 1e-3 * (st["hi"] - st["lo"]),
-                        st["hi"] - 1e-3 * (st["hi"] - st["lo"]))
+            P = np.clip(P, st["lo"], st["hi"])
+            # shorten steps that would leave the box
+            with np.errstate(divide="ignore", invalid="ignore"):
+                room = np.minimum(P - st["lo"], st["hi"] - P) / np.abs(U)
+            room[~np.isfinite(room)] = np.inf
+            H = np.minimum(H, 0.999 * room.min(axis=1, keepdims=True))
         X = np.concatenate([P - H * U, P, P + H * U])
         F = self._answer(run, X, "weight_recovery").reshape(3, len(P), -1)
         sd = F[0] - 2 * F[1] + F[2]

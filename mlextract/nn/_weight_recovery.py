@@ -20,7 +20,7 @@ __all__ = ["gradients", "gradient_jumps", "unit_from_jump"]
 
 
 def gradients(answer, centers, free, eps, tol, *, max_halvings=20, shrink=4.0,
-              max_rows=1 << 15, snap=None):
+              max_rows=1 << 15, snap=None, box=None):
     """The gradient of ``answer`` at each center by exact central differences.
 
     Parameters
@@ -43,6 +43,8 @@ def gradients(answer, centers, free, eps, tol, *, max_halvings=20, shrink=4.0,
     snap : callable, default=None
         ``snap(X)``: the points as the victim will see them (a float32 victim rounds
         its inputs). The differences divide by the steps actually taken.
+    box : (lower, upper) or None, default=None
+        A closed domain: steps are cut so that no query leaves it.
 
     Returns
     -------
@@ -61,6 +63,9 @@ def gradients(answer, centers, free, eps, tol, *, max_halvings=20, shrink=4.0,
         e = np.asarray(eps[s:s + per_batch], float)
         if e.ndim == 1:
             e = np.repeat(e[:, None], p, axis=1)
+        if box is not None:
+            room = np.minimum(C[:, free] - box[0][free], box[1][free] - C[:, free])
+            e = np.minimum(e, 0.999 * np.maximum(room, 0.0))
         G, ok = _central(answer, C, free, e, tol, max_halvings, shrink, max_rows,
                          snap or (lambda X: X))
         G_parts.append(G)
@@ -103,6 +108,7 @@ def _central(answer, C, free, e, tol, max_halvings, shrink, max_rows, snap):
         mag = np.maximum(np.abs(Fp).max(axis=2), np.abs(Fm).max(axis=2))
         mag = np.maximum(mag, np.abs(F0).max(axis=1)[:, None])
         good = todo & (ep > 0) & (em > 0) & (curv <= tol(mag))
+        todo &= e > 0  # no room to step (a center on the boundary): give up
         G[good] = (Fp[good] - Fm[good]) / (ep[good] + em[good])[:, None]
         ok |= good
         todo &= ~good
