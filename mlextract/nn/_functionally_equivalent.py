@@ -89,6 +89,12 @@ class FunctionallyEquivalent(Attack):
         100 times farther out when the domain is open).
     max_sign_subsets : int, default=65536
         Largest exhaustive sign search for an expansive layer.
+    refine : "auto" or bool, default="auto"
+        Precision refinement (Carlini et al. §4.4): refit each unit's hyperplane
+        through critical points located afresh around it, about ``5 (d + 8)``
+        queries a unit. "auto" refines when the victim is coarser than float64 (a
+        float32 victim's finite differences lose ``ε / step``; points on the
+        hyperplane lose only ``ε``).
     random_state : int, Generator or None
         Seeds the lines and query points.
 
@@ -143,7 +149,7 @@ class FunctionallyEquivalent(Attack):
     outputs = ("logit", "proba", "value")
 
     def __init__(self, *, n_lines=2, max_lines=12, line_range=1e4, n_grid=256,
-                 precision="auto", n_verify=256, max_sign_subsets=65536,
+                 precision="auto", n_verify=256, max_sign_subsets=65536, refine="auto",
                  random_state=None):
         self.n_lines = n_lines
         self.max_lines = max_lines
@@ -152,6 +158,7 @@ class FunctionallyEquivalent(Attack):
         self.precision = precision
         self.n_verify = n_verify
         self.max_sign_subsets = max_sign_subsets
+        self.refine = refine
         self.random_state = random_state
 
     # ------------------------------------------------------------------ checks
@@ -167,6 +174,8 @@ class FunctionallyEquivalent(Attack):
             )
         if not (np.isfinite(self.line_range) and self.line_range > 0):
             raise ValueError(f"line_range must be a positive number; got {self.line_range!r}.")
+        if not (self.refine == "auto" or isinstance(self.refine, bool)):
+            raise ValueError(f"refine must be 'auto', True or False; got {self.refine!r}.")
         p = self.precision
         if not (p == "auto" or (isinstance(p, (float, int)) and not isinstance(p, bool)
                                 and 0 < p < 1)):
@@ -200,6 +209,8 @@ class FunctionallyEquivalent(Attack):
                 s = self._critical_point_search(run, [self._new_line(run)])[0]
                 self._weight_recovery(run, s)
                 empty = 0 if st["new_on_last"] > 0 or st["unexplained"] else empty + 1
+            if self.refine is True or (self.refine == "auto" and st["eps"] > 1e-10):
+                self._precision_refinement(run)
             X, Y = self._last_layer_points(run)
         except BudgetExhausted as exc:
             self._partial(run, exc)
@@ -407,7 +418,10 @@ class FunctionallyEquivalent(Attack):
                 if s.owner[j] < 0:
                     s.owner[j] = u["id"]
                     pt = s.x0 + ts[j] * s.v
-                    if self._radius(pt) < self._radius(u["point"]):
+                    # the unit's reference point moves to the kink nearest the centre,
+                    # only on a tight match (a loose one may be another unit's kink)
+                    tight = abs(ts[j] - tp) <= 1e-2 * tt * max(1.0, abs(tp))
+                    if tight and self._radius(pt) < self._radius(u["point"]):
                         u["point"] = pt
                         u["b"] = float(-u["w"] @ pt)
 
@@ -522,6 +536,97 @@ class FunctionallyEquivalent(Attack):
                     good = True
             out.append(good)
         return out
+
+    def _precision_refinement(self, run, extra=8):
+        """Refit each unit's hyperplane through freshly located critical points.
+
+        Around ``2d + extra`` points ``p`` of the unit's estimated hyperplane, the
+        function along the normal ``p + t w`` is two linear pieces meeting at the true
+        hyperplane; four queries at ``t = ±δ, ±2δ`` give both pieces, their meeting
+        point ``t*``, and a fifth at ``t*`` verifies it (another unit in the way
+        fails it). The hyperplane through the points ``p + t* w`` is the best-fitting
+        plane (smallest singular vector): its error is the points' ``O(ε)``, not the
+        ``O(ε / step)`` of a finite difference.
+        """
+        st = self._state
+        units = st["units"]
+        if not units:
+            return
+        d, free = st["d"], st["free"]
+        n = 2 * free.size + extra  # well-conditioned: a square random design is not
+        sc = st["scale"]
+        delta = 0.02 * float(np.median(sc[free]))
+        P, Wn = [], []
+        for u in units:
+            R = 0.3 * sc * run.rng.normal(size=(n, d))
+            R -= np.outer(R @ u["w"], u["w"])
+            if st["closed"]:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    room = np.where(R > 0, st["hi"] - u["point"], u["point"] - st["lo"])
+                    lam = np.where(R != 0, room / np.abs(R), np.inf)
+                lam = np.nan_to_num(lam, nan=np.inf).min(axis=1, keepdims=True)
+                R *= np.minimum(1.0, 0.5 * np.maximum(lam - 2 * delta, 0.0))
+            P.append(u["point"] + R)
+            Wn.append(np.repeat(u["w"][None], n, axis=0))
+        P, Wn = np.concatenate(P), np.concatenate(Wn)
+        T = delta * np.array([-2.0, -1.0, 1.0, 2.0])
+        X = np.concatenate([P + t * Wn for t in T])
+        F = self._answer(run, X, "refinement").reshape(4, len(P), -1)
+        sl = (F[1] - F[0]) / delta
+        sr = (F[3] - F[2]) / delta
+        cl, cr = F[1] + delta * sl, F[2] - delta * sr  # both lines' values at t = 0
+        dS = sr - sl
+        nd = np.einsum("ij,ij->i", dS, dS)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ts = np.einsum("ij,ij->i", cl - cr, dS) / nd
+        good = np.isfinite(ts) & (np.abs(ts) < delta)
+        ts = np.where(good, ts, 0.0)
+        Xc = P + ts[:, None] * Wn
+        Fc = self._answer(run, Xc, "refinement")
+        pred = np.where((ts >= 0)[:, None], cr + ts[:, None] * sr, cl + ts[:, None] * sl)
+        mag = np.abs(F).max(axis=(0, 2))
+        good &= np.abs(Fc - pred).max(axis=1) <= self._tol(mag)
+        n_refined = 0
+        for i, u in enumerate(units):
+            sel = slice(i * n, (i + 1) * n)
+            Q = Xc[sel][good[sel]][:, free]
+            if Q.shape[0] < free.size + 2:
+                continue
+            for _ in range(3):  # drop outliers (a point another unit disturbed)
+                mu = Q.mean(axis=0)
+                _, sv, Vt = np.linalg.svd(Q - mu, full_matrices=False)
+                wf = Vt[-1]
+                res = np.abs((Q - mu) @ wf)
+                keep = res <= 4 * np.median(res) + 1e-300
+                if keep.all() or keep.sum() < free.size + 2:
+                    break
+                Q = Q[keep]
+            if wf @ u["w"][free] < 0:
+                wf = -wf
+            w = np.zeros(d)
+            w[free] = wf
+            # accept only a refinement that stays near the first estimate and whose
+            # points lie on one plane
+            if (np.linalg.norm(w - u["w"]) > self._rel_tol()
+                    or sv[-1] > 1e-2 * sv[-2]):
+                continue
+            u["w"] = w
+            u["b"] = float(-w[free] @ mu)
+            u["point"] = u["point"] - (w @ u["point"] + u["b"]) * w
+            n_refined += 1
+        run.info["units_refined"] = n_refined
+        # a unit found twice (its first estimate too rough for the kinks of later
+        # lines to be assigned to it) is one hyperplane once refined: keep one
+        # (orientations may differ: w and -w are the same hyperplane)
+        keep, close = [], 10 * np.sqrt(st["eps"])
+        for u in units:
+            if not any(min(np.linalg.norm(u["w"] - sg * k["w"]) + abs(u["b"] - sg * k["b"])
+                           for sg in (1.0, -1.0)) < close for k in keep):
+                keep.append(u)
+        if len(keep) < len(units):
+            run.info["duplicates_merged"] = len(units) - len(keep)
+            st["units"] = keep
+            run.info["n_units"] = len(keep)
 
     def _last_layer_points(self, run):
         st = self._state

@@ -94,6 +94,8 @@ def test_zero_budget_and_bad_settings():
     assert res.status == "budget_exhausted" and res.n_queries == 0
     with pytest.raises(ValueError, match="n_lines"):
         FunctionallyEquivalent(n_lines=0).extract(oracle)
+    with pytest.raises(ValueError, match="refine"):
+        FunctionallyEquivalent(refine="yes").extract(oracle)
     with pytest.raises(ValueError, match="answering"):
         FunctionallyEquivalent().extract(LocalOracle(_victim(4, 3, 1, 0), output="value",
                                                      n_features=4, classes=None)
@@ -150,6 +152,7 @@ def test_float32_victim_precision_scaled(d, h, k):
     assert res.info["victim_precision"] == "float32 or coarser"
     eps32 = float(np.finfo(np.float32).eps)
     assert eps32 <= res.info["precision"] < 1e3 * eps32  # measured, not assumed
+    assert res.info["units_refined"] == h  # precision refinement ran on every unit
     X = np.random.default_rng(5).normal(size=(2000, d)).astype(np.float32).astype(float)
     err = np.abs(res.model.logits(X) - victim.logits(X)).max()
     # float32 logits carry ~1e-7 relative noise; the copy is within ~1e3 of that
