@@ -202,20 +202,31 @@ class FunctionallyEquivalent(Attack):
                 self._weight_recovery(run, s)
             # the search ends when a line shows no new unit and every kink seen is
             # explained; lines across a box are short and cross few hyperplanes, so
-            # there several lines in a row must show nothing new
+            # there several lines in a row must show nothing new. A fit that leaves
+            # answers unexplained sends new lines through the worst of them (a unit
+            # not yet found is active there)
             patience = 3 if st["closed"] else 1
             empty = 0 if st["new_on_last"] > 0 or st["unexplained"] else 1
-            while len(st["searches"]) < self.max_lines and empty < patience:
-                s = self._critical_point_search(run, [self._new_line(run)])[0]
-                self._weight_recovery(run, s)
-                empty = 0 if st["new_on_last"] > 0 or st["unexplained"] else empty + 1
-            if self.refine is True or (self.refine == "auto" and st["eps"] > 1e-10):
-                self._precision_refinement(run)
-            X, Y = self._last_layer_points(run)
+            while True:
+                tries = 0
+                while (len(st["searches"]) < self.max_lines and empty < patience
+                       and tries < 4 * self.max_lines):
+                    tries += 1  # guard: lines of zero length are not searched
+                    for s in self._critical_point_search(run, [self._new_line(run)]):
+                        self._weight_recovery(run, s)
+                        empty = 0 if st["new_on_last"] > 0 or st["unexplained"] else empty + 1
+                if self.refine is True or (self.refine == "auto" and st["eps"] > 1e-10):
+                    self._precision_refinement(run)
+                X, Y = self._last_layer_points(run)
+                self._last_layer(run, X, Y)
+                bad = self._unexplained_points(run, X, Y)
+                if bad.size == 0 or len(st["searches"]) >= self.max_lines:
+                    break
+                st["hints"] = list(X[bad[:patience + 1]])
+                empty = 0
         except BudgetExhausted as exc:
             self._partial(run, exc)
             return
-        self._last_layer(run, X, Y)
         self._sign_recovery(run, X, Y)
         try:
             self._verify(run)
@@ -333,20 +344,31 @@ class FunctionallyEquivalent(Attack):
             X = lo + m + (hi - lo - 2 * m) * run.rng.uniform(size=(n, st["d"]))
         return X
 
+    def _face_points(self, run, n, inside=0.0):
+        """Points of a closed box on its faces in a third of their coordinates each way."""
+        st = self._state
+        X = self._sample(run, n, inside=inside)
+        face = run.rng.integers(0, 3, size=X.shape)
+        m = inside * (st["hi"] - st["lo"])
+        return np.where(face == 1, st["lo"] + m, np.where(face == 2, st["hi"] - m, X))
+
     def _new_line(self, run):
         st = self._state
         x0 = self._sample(run, 1, inside=0.05)[0]
         v = run.rng.normal(size=st["d"]) * st["scale"]
+        hint = st["hints"].pop(0) if st.get("hints") else None
+        if hint is not None:
+            x0 = hint
         if st["closed"]:
             # between two random points of the box: a random direction leaves a box
             # of many dimensions almost at once, the chord between two points does not.
             # The points lie on faces in a third of their coordinates each way, so the
             # chords also reach the box's faces and corners (where data often sit:
             # blank pixels, zero counts)
-            ends = self._sample(run, 2, inside=0.01)
-            face = run.rng.integers(0, 3, size=ends.shape)
+            ends = self._face_points(run, 2, inside=0.01)
             m = 0.01 * (st["hi"] - st["lo"])
-            ends = np.where(face == 1, st["lo"] + m, np.where(face == 2, st["hi"] - m, ends))
+            if hint is not None:
+                ends[0] = np.clip(hint, st["lo"] + 2 * m, st["hi"] - 2 * m)
             x0, v = ends[0], ends[1] - ends[0]
         T = float(self.line_range)
         t_lo, t_hi = -T, T
@@ -628,6 +650,18 @@ class FunctionallyEquivalent(Attack):
             st["units"] = keep
             run.info["n_units"] = len(keep)
 
+    def _unexplained_points(self, run, X, Y):
+        """Rows the exact fit (units and a linear term) misses, worst first."""
+        st = self._state
+        Z = run.model.logits(X)
+        ok = np.isfinite(Y).all(axis=1)
+        r = np.where(ok, np.abs(Z - np.nan_to_num(Y)).max(axis=1), 0.0)
+        mag = np.where(ok, np.abs(np.nan_to_num(Y)).max(axis=1), 0.0)
+        limit = np.maximum(np.sqrt(st["eps"]) * (1.0 + mag), 100 * self._tol(mag))
+        bad = np.flatnonzero(r > limit)
+        run.info["unexplained_points"] = int(bad.size)
+        return bad[np.argsort(-r[bad])]
+
     def _last_layer_points(self, run):
         st = self._state
         h, p = len(st["units"]), st["free"].size
@@ -639,7 +673,8 @@ class FunctionallyEquivalent(Attack):
             step = [0.03, 0.3, 1.0][r % 3]
             X[r] = u["point"] + step * st["scale"] * run.rng.normal(size=st["d"])
         X[n_near:] = self._sample(run, n - n_near, inside=1e-3)
-        if st["closed"]:
+        if st["closed"]:  # faces and corners too, where a unit may live alone
+            X[n_near::2] = self._face_points(run, X[n_near::2].shape[0])
             X = np.clip(X, st["lo"], st["hi"])
         X = self._snap(X)
         Y = self._answer(run, X, "last_layer", bank=True)
@@ -680,6 +715,8 @@ class FunctionallyEquivalent(Attack):
             return
         n_far = 0 if st["closed"] else n // 2
         Xd = self._sample(run, n - n_far, inside=1e-3)
+        if st["closed"]:
+            Xd[::2] = self._face_points(run, Xd[::2].shape[0])
         Xf = self._sample(run, n_far, far=100.0)
         X = self._snap(np.concatenate([Xd, Xf]))
         Y = self._answer(run, X, "verify")
