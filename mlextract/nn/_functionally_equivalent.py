@@ -580,15 +580,20 @@ class FunctionallyEquivalent(Attack):
         delta = 0.02 * float(np.median(sc[free]))
         P, Wn = [], []
         for u in units:
-            R = 0.3 * sc * run.rng.normal(size=(n, d))
+            # around the plane's point nearest the centre, where the copy is used
+            # most (an error of the normal grows with the distance from the points)
+            c = st["center"] - (u["w"] @ st["center"] + u["b"]) * u["w"]
+            if st["closed"] and not np.all((c >= st["lo"]) & (c <= st["hi"])):
+                c = u["point"]
+            R = 0.5 * sc * run.rng.normal(size=(n, d))
             R -= np.outer(R @ u["w"], u["w"])
             if st["closed"]:
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    room = np.where(R > 0, st["hi"] - u["point"], u["point"] - st["lo"])
+                    room = np.where(R > 0, st["hi"] - c, c - st["lo"])
                     lam = np.where(R != 0, room / np.abs(R), np.inf)
                 lam = np.nan_to_num(lam, nan=np.inf).min(axis=1, keepdims=True)
                 R *= np.minimum(1.0, 0.5 * np.maximum(lam - 2 * delta, 0.0))
-            P.append(u["point"] + R)
+            P.append(c + R)
             Wn.append(np.repeat(u["w"][None], n, axis=0))
         P, Wn = np.concatenate(P), np.concatenate(Wn)
         T = delta * np.array([-2.0, -1.0, 1.0, 2.0])
@@ -614,26 +619,29 @@ class FunctionallyEquivalent(Attack):
             Q = Xc[sel][good[sel]][:, free]
             if Q.shape[0] < free.size + 2:
                 continue
-            for _ in range(3):  # drop outliers (a point another unit disturbed)
-                mu = Q.mean(axis=0)
-                _, sv, Vt = np.linalg.svd(Q - mu, full_matrices=False)
-                wf = Vt[-1]
-                res = np.abs((Q - mu) @ wf)
-                keep = res <= 4 * np.median(res) + 1e-300
-                if keep.all() or keep.sum() < free.size + 2:
+            # trimmed least squares from the first estimate: refit through the 60%
+            # of points nearest the current plane, then keep those within 4 times
+            # the median distance (a point another unit disturbed is far off)
+            wf, b0, sv = u["w"][free], u["b"], None
+            for it in range(5):
+                res = np.abs(Q @ wf + b0)
+                cut = np.quantile(res, 0.6) if it < 4 else 4 * np.median(res)
+                sub = Q[res <= cut]
+                if sub.shape[0] < free.size + 2:
                     break
-                Q = Q[keep]
-            if wf @ u["w"][free] < 0:
-                wf = -wf
+                mu = sub.mean(axis=0)
+                _, sv, Vt = np.linalg.svd(sub - mu, full_matrices=False)
+                wf = Vt[-1] if Vt[-1] @ wf >= 0 else -Vt[-1]
+                b0 = float(-wf @ mu)
             w = np.zeros(d)
             w[free] = wf
             # accept only a refinement that stays near the first estimate and whose
             # points lie on one plane
-            if (np.linalg.norm(w - u["w"]) > self._rel_tol()
+            if (sv is None or np.linalg.norm(w - u["w"]) > self._rel_tol()
                     or sv[-1] > 1e-2 * sv[-2]):
                 continue
             u["w"] = w
-            u["b"] = float(-w[free] @ mu)
+            u["b"] = b0
             u["point"] = u["point"] - (w @ u["point"] + u["b"]) * w
             n_refined += 1
         run.info["units_refined"] = n_refined
