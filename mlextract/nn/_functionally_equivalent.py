@@ -60,12 +60,17 @@ class FunctionallyEquivalent(Attack):
        unit's hyperplane up to sign. Each unit is checked by a second-difference
        test at random points of its hyperplane (two units crossing together fail it)
        and its predicted kinks on the other lines are assigned to it (deduplication);
-       lines are added until one shows no new unit;
-    3. ``_last_layer``: least squares for the output weights, with a linear term;
-    4. ``_sign_recovery``: reads the signs off the linear term (a linear system for a
+       lines are added until one shows no new unit and every kink is explained;
+    3. ``_precision_refinement`` (victims coarser than float64, or ``refine=True``):
+       each hyperplane is refit through ``2d + 8`` critical points located afresh
+       along its normal (trimmed least squares);
+    4. ``_last_layer``: least squares for the output weights, with a linear term;
+       answers the fit leaves unexplained (a unit not yet found) send new lines
+       through them;
+    5. ``_sign_recovery``: reads the signs off the linear term (a linear system for a
        contracting layer, an exhaustive search over its null space for a small
        expansive one; otherwise the copy keeps an exact linear skip term);
-    5. ``_verify``: measures the largest logit error on fresh points of the domain
+    6. ``_verify``: measures the largest logit error on fresh points of the domain
        and on points 100 times farther out (reported in ``result.info``).
 
     Parameters
@@ -104,8 +109,9 @@ class FunctionallyEquivalent(Attack):
     "identity", "logistic" or "softmax" as the oracle's answers suggest) or, when the
     signs of an expansive layer stay unknown, a
     :class:`~mlextract.nn.LinearSkipNetwork`. ``result.info`` holds ``n_units``,
-    ``unexplained_kinks``, ``clusters``, ``precision``, ``max_logit_error`` (domain),
-    ``max_relative_error_far``, the signs' method and per-phase query counts.
+    ``unexplained_kinks``, ``clusters``, ``precision``, ``victim_precision``,
+    ``units_refined``, ``max_logit_error`` (domain), ``max_relative_error_far``, the
+    signs' method and per-phase query counts.
 
     Notes
     -----
@@ -118,6 +124,21 @@ class FunctionallyEquivalent(Attack):
     rounding only: ``O(ε_victim |F| / step)``. Query cost for ``d`` inputs and ``h``
     units: about ``h (4d + 2)`` for the weights, ``~30 h`` per line searched,
     ``h + d + 1`` plus a margin for the last layer.
+
+    Probability oracles: logits are read back up to a constant per row (log-odds
+    for two classes, centred log-probabilities otherwise). Two-class answers
+    ``(1 - p, p)`` carry ``p0`` only to ``ε`` absolutely, so their logits are noisy as
+    ``ε e^|z|``, which the tolerances follow; lines stop where answers underflow.
+
+    Victims coarser than float64 (measured, not assumed): queries are rounded to
+    float32 before they are asked, so every difference divides by the step the
+    victim really saw; tolerances scale with the measured precision, the search's
+    floor on gaps is ``1e-2 sqrt(ε)`` (no unbounded bisection), and
+    ``result.info["victim_precision"]`` and ``["max_logit_error"]`` state what was
+    reached.
+
+    Closed domains: lines are chords between points of the box (some coordinates on
+    its faces), steps are cut at the box's walls, and no query leaves it.
 
     Two-layer networks only: deeper networks (Carlini et al. 2020) are not
     implemented; ``_check_oracle`` cannot see the depth, so on a deeper victim the

@@ -181,3 +181,20 @@ def test_digits_mlpclassifier_victim(hidden):
     for Z in (X, np.random.default_rng(0).normal(size=(5000, 64))):
         assert np.abs(res.model.logits(Z) - victim.logits(Z)).max() < 1e-6
     assert (res.model.predict(X) == mlp.predict(X)).all()
+
+
+@pytest.mark.timeout(60)
+def test_closed_box_domain_with_constant_feature():
+    # the oracle refuses points outside its box: every query (gradient steps, test
+    # points on hyperplanes, refinement) must stay inside it
+    from mlextract.oracles import Domain
+
+    victim = _victim(10, 8, 1, seed=1)
+    lo, hi = -2 * np.ones(10), 2 * np.ones(10)
+    lo[0] = hi[0] = 0.5  # a constant feature
+    domain = Domain(lo, hi)
+    res = FunctionallyEquivalent(random_state=0).extract(
+        LocalOracle(victim, output="logit", domain=domain))
+    assert res.status == "success" and res.info["n_units"] == 8
+    X = domain.sample(5000, random_state=1)
+    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-8
