@@ -68,6 +68,14 @@ def _digits_victim(h, seed):
     return mlp, X
 
 
+def _effective_units(net):
+    """Hidden units that matter: a unit whose weights decayed to ~0 is a constant
+    (its kink lies ~|b|/|w| > 1e6 away) and one with ~0 output weight is invisible."""
+    w = np.linalg.norm(net.coefs_[0], axis=0)
+    a = np.abs(net.coefs_[1]).max(axis=1)
+    return int(np.sum((w > 1e-6) & (a * w > 1e-9)))
+
+
 def _centred(Z):
     return Z - Z.mean(axis=1, keepdims=True) if Z.shape[1] > 1 else Z
 
@@ -79,6 +87,12 @@ def _oracle_case(case, seed):
         mlp, X = _digits_victim(h, seed)
         net = Network.from_sklearn(mlp)
         return net, LocalOracle(net, output="logit", n_features=d), X
+    if kind == "digits box logit":
+        from ..oracles import Domain
+
+        mlp, X = _digits_victim(h, seed)
+        net = Network.from_sklearn(mlp)
+        return net, LocalOracle(net, output="logit", domain=Domain.from_data(X)), X
     if kind == "digits proba":
         mlp, X = _digits_victim(h, seed)
         return Network.from_sklearn(mlp), LocalOracle(mlp, output="proba", n_features=d), X
@@ -98,7 +112,8 @@ def functional_equivalence_oracles(ctx):
     cases = [("proba", 20, 8, 1), ("proba", 20, 8, 4), ("float32 logit", 20, 8, 1),
              ("float32 logit", 50, 16, 1), ("digits logit", 64, 8, 1),
              ("digits logit", 64, 16, 1), ("digits proba", 64, 8, 1),
-             ("digits proba", 64, 16, 1)]
+             ("digits proba", 64, 16, 1), ("digits box logit", 64, 8, 1),
+             ("digits box logit", 64, 16, 1)]
     n_test = 10_000 if ctx.quick else 100_000
     rows = []
     for case in cases:
@@ -110,26 +125,31 @@ def functional_equivalence_oracles(ctx):
             t0 = time.perf_counter()
             res = FunctionallyEquivalent(random_state=seed).extract(oracle)
             times.append(time.perf_counter() - t0)
-            found += res.status == "success" and res.info.get("n_units", 0) == h
+            found += (res.status == "success"
+                      and res.info.get("n_units", 0) >= _effective_units(victim))
             X = np.random.default_rng(1000 + seed).normal(size=(n_test, d))
+            if "box" in kind:  # the oracle's domain: uniform points of the data's box
+                X = oracle.domain.sample(n_test, random_state=1000 + seed)
             if kind.startswith("float32"):
                 X = X.astype(np.float32).astype(np.float64)
             Zv = _centred(victim.logits(X).astype(np.float64))
             errs.append(float(np.abs(_centred(res.model.logits(X)) - Zv).max()))
-            Zf, Zfv = _centred(res.model.logits(100 * X)), _centred(victim.logits(100 * X))
-            far.append(float((np.abs(Zf - Zfv) / np.maximum(1, np.abs(Zfv))).max()))
+            if "box" not in kind:
+                Zf, Zfv = _centred(res.model.logits(100 * X)), _centred(victim.logits(100 * X))
+                far.append(float((np.abs(Zf - Zfv) / np.maximum(1, np.abs(Zfv))).max()))
             if X_data is not None:
                 data_errs.append(float(np.abs(res.model.logits(X_data)
                                               - victim.logits(X_data)).max()))
             qs.append(res.n_queries)
         rows.append([kind, f"{d}-{h}-{k}", f"{found}/{n_seeds}", float(np.log2(np.mean(qs))),
-                     max(errs), max(data_errs) if data_errs else float("nan"), max(far),
-                     float(np.mean(times))])
+                     max(errs), max(data_errs) if data_errs else float("nan"),
+                     max(far) if far else float("nan"), float(np.mean(times))])
     return Table(
         title="Functionally equivalent extraction through probabilities, of float32 victims "
               "and of scikit-learn MLPClassifiers on digits",
         columns=["oracle", "shape", "success, all units", "log2 queries",
-                 "max logit err N(0,1)", "max logit err digits", "max rel err 100x",
+                 "max logit err N(0,1) (box: uniform)", "max logit err digits",
+                 "max rel err 100x",
                  "time s"],
         rows=rows,
         paper="Issue targets: digits 8 and 16 hidden units, 10/10 seeds with max logit error "
@@ -144,5 +164,13 @@ def functional_equivalence_oracles(ctx):
                "Digits: MLPClassifier(hidden_layer_sizes=(h,)) on digit >= 5, seed = "
                "random_state; the oracle takes any real 64-vector (the papers' setting). "
                "'digits logit' asks Network.from_sklearn(mlp) for its logit, 'digits proba' "
-               "asks the MLPClassifier itself for predict_proba."],
+               "asks the MLPClassifier itself for predict_proba; 'digits box logit' "
+               "restricts the oracle to the data's box (Domain.from_data: pixels in "
+               "[min, max], constant pixels fixed), errors on uniform points of the box.",
+               "'success, all units' counts runs with status success and every hidden "
+               "unit that matters found (MLPClassifier leaves some units with weights "
+               "decayed to ~1e-8: constants, not counted); a unit whose hyperplane "
+               "never meets the searched region "
+               "(e.g. a unit that only switches on at a corner of the box) is missed "
+               "and the status says 'approximate'."],
     )
