@@ -160,7 +160,8 @@ def functional_equivalence_oracles(ctx):
                "sigmoid saturates, which the attack's noise model follows.",
                "float32 victims compute and round their inputs in float32 (eps 1.2e-7); "
                "the attack measures that precision, snaps its queries to float32 and "
-               "scales its tolerances (no precision refinement yet).",
+               "scales its tolerances, then refits each hyperplane through critical "
+               "points located afresh (precision refinement).",
                "Digits: MLPClassifier(hidden_layer_sizes=(h,)) on digit >= 5, seed = "
                "random_state; the oracle takes any real 64-vector (the papers' setting). "
                "'digits logit' asks Network.from_sklearn(mlp) for its logit, 'digits proba' "
