@@ -198,3 +198,18 @@ def test_closed_box_domain_with_constant_feature():
     assert res.status == "success" and res.info["n_units"] == 8
     X = domain.sample(5000, random_state=1)
     assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-8
+
+
+@pytest.mark.timeout(60)
+def test_deeper_victim_is_reported_not_extracted():
+    # deeper networks (Carlini et al.) are not implemented: on a 3-layer victim the
+    # attack must end with a status that says so, never hang or claim success
+    rng = np.random.default_rng(0)
+    sizes = [6, 8, 8, 1]
+    victim = Network([rng.normal(size=(a, b)) / np.sqrt(a) for a, b in zip(sizes, sizes[1:])],
+                     [rng.normal(size=b) * 0.1 for b in sizes[1:]], output="identity")
+    res = FunctionallyEquivalent(random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=6, budget=200_000))
+    assert res.status == "approximate"
+    assert "not be a one-hidden-layer" in res.message
+    assert res.n_queries <= 200_000
