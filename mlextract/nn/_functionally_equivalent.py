@@ -680,15 +680,24 @@ class FunctionallyEquivalent(Attack):
             st["units"] = keep
             run.info["n_units"] = len(keep)
 
+    def _fit_limit(self, mag):
+        """The largest logit error an exact copy may show on answers of size ``mag``.
+
+        float64: ``sqrt(ε)`` relative (far above rounding, far below a missing unit);
+        a coarser victim: ten times its measured noise, which refinement reaches.
+        """
+        st = self._state
+        if st["input_dtype"] == np.float32:
+            return 10 * self._tol(mag)
+        return np.maximum(np.sqrt(st["eps"]) * (1.0 + mag), 100 * self._tol(mag))
+
     def _unexplained_points(self, run, X, Y):
         """Rows the exact fit (units and a linear term) misses, worst first."""
-        st = self._state
         Z = run.model.logits(X)
         ok = np.isfinite(Y).all(axis=1)
         r = np.where(ok, np.abs(Z - np.nan_to_num(Y)).max(axis=1), 0.0)
         mag = np.where(ok, np.abs(np.nan_to_num(Y)).max(axis=1), 0.0)
-        limit = np.maximum(np.sqrt(st["eps"]) * (1.0 + mag), 100 * self._tol(mag))
-        bad = np.flatnonzero(r > limit)
+        bad = np.flatnonzero(r > self._fit_limit(mag))
         run.info["unexplained_points"] = int(bad.size)
         return bad[np.argsort(-r[bad])]
 
@@ -777,13 +786,14 @@ class FunctionallyEquivalent(Attack):
         if n_far:
             ef = err[n - n_far:] / np.maximum(1.0, np.abs(Y[n - n_far:]).max(axis=1))[:, None]
             run.info["max_relative_error_far"] = float(np.nanmax(ef))
-        ok = run.info["max_logit_error"] <= np.sqrt(st["eps"]) * (1.0 + mag)
+        ok = run.info["max_logit_error"] <= float(self._fit_limit(mag))
         missing = st["unexplained"]
         if not ok:
             run.status = "approximate"
             run.message = (
                 f"the copy's largest logit error on fresh points is "
-                f"{run.info['max_logit_error']:.3g} (above sqrt(precision) * scale): "
+                f"{run.info['max_logit_error']:.3g} (above what the victim's precision "
+                f"allows, {float(self._fit_limit(mag)):.3g}): "
                 f"{len(st['units'])} units found, {missing} kinks unexplained. The "
                 "victim may not be a one-hidden-layer ReLU network."
             )
