@@ -20,7 +20,7 @@ __all__ = ["gradients", "gradient_jumps", "unit_from_jump"]
 
 
 def gradients(answer, centers, free, eps, tol, *, max_halvings=20, shrink=4.0,
-              max_rows=1 << 15):
+              max_rows=1 << 15, snap=None, box=None):
     """The gradient of ``answer`` at each center by exact central differences.
 
     Parameters
@@ -40,6 +40,11 @@ def gradients(answer, centers, free, eps, tol, *, max_halvings=20, shrink=4.0,
         Factor by which a failing step shrinks.
     max_rows : int, default=32768
         Rows per batch sent to ``answer`` (memory guard).
+    snap : callable, default=None
+        ``snap(X)``: the points as the victim will see them (a float32 victim rounds
+        its inputs). The differences divide by the steps actually taken.
+    box : (lower, upper) or None, default=None
+        A closed domain: steps are cut so that no query leaves it.
 
     Returns
     -------
@@ -58,7 +63,11 @@ def gradients(answer, centers, free, eps, tol, *, max_halvings=20, shrink=4.0,
         e = np.asarray(eps[s:s + per_batch], float)
         if e.ndim == 1:
             e = np.repeat(e[:, None], p, axis=1)
-        G, ok = _central(answer, C, free, e, tol, max_halvings, shrink, max_rows)
+        if box is not None:
+            room = np.minimum(C[:, free] - box[0][free], box[1][free] - C[:, free])
+            e = np.minimum(e, 0.999 * np.maximum(room, 0.0))
+        G, ok = _central(answer, C, free, e, tol, max_halvings, shrink, max_rows,
+                         snap or (lambda X: X))
         G_parts.append(G)
         ok_parts.append(ok)
     return np.concatenate(G_parts), np.concatenate(ok_parts)
@@ -75,22 +84,32 @@ def _steps(C, free, e):
     return plus.reshape(-1, C.shape[1]), minus.reshape(-1, C.shape[1])
 
 
-def _central(answer, C, free, e, tol, max_halvings, shrink, max_rows):
+def _central(answer, C, free, e, tol, max_halvings, shrink, max_rows, snap):
     mc, p = e.shape
+    C = snap(C)
     F0 = answer(C)
     k = F0.shape[1]
     plus, minus = _steps(C, free, e)
+    plus, minus = snap(plus), snap(minus)
+    idx = np.arange(p)
+    cj = C[:, free]
+    ep = plus.reshape(mc, p, -1)[:, idx, free] - cj  # the steps actually taken
+    em = cj - minus.reshape(mc, p, -1)[:, idx, free]
     Fp = answer(plus).reshape(mc, p, k)
     Fm = answer(minus).reshape(mc, p, k)
     G = np.empty((mc, p, k))
     ok = np.zeros((mc, p), dtype=bool)
     todo = np.ones((mc, p), dtype=bool)
     for _ in range(max_halvings + 1):
-        curv = np.abs(Fp + Fm - 2 * F0[:, None, :]).max(axis=2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wp = (em / (ep + em))[:, :, None]
+            # distance of F(c) from the chord through the two sides (0 if linear)
+            curv = 2 * np.abs(wp * Fp + (1 - wp) * Fm - F0[:, None, :]).max(axis=2)
         mag = np.maximum(np.abs(Fp).max(axis=2), np.abs(Fm).max(axis=2))
         mag = np.maximum(mag, np.abs(F0).max(axis=1)[:, None])
-        good = todo & (curv <= tol(mag))
-        G[good] = (Fp[good] - Fm[good]) / (2 * e[good])[:, None]
+        good = todo & (ep > 0) & (em > 0) & (curv <= tol(mag))
+        todo &= e > 0  # no room to step (a center on the boundary): give up
+        G[good] = (Fp[good] - Fm[good]) / (ep[good] + em[good])[:, None]
         ok |= good
         todo &= ~good
         if not todo.any():
@@ -100,8 +119,12 @@ def _central(answer, C, free, e, tol, max_halvings, shrink, max_rows):
         base = C[ci]
         P = base.copy()
         M = base.copy()
-        P[np.arange(ci.size), free[ji]] += e[ci, ji]
-        M[np.arange(ci.size), free[ji]] -= e[ci, ji]
+        r = np.arange(ci.size)
+        P[r, free[ji]] += e[ci, ji]
+        M[r, free[ji]] -= e[ci, ji]
+        P, M = snap(P), snap(M)
+        ep[ci, ji] = P[r, free[ji]] - base[r, free[ji]]
+        em[ci, ji] = base[r, free[ji]] - M[r, free[ji]]
         A = _chunked(answer, np.concatenate([P, M]), max_rows)
         Fp[ci, ji] = A[:ci.size]
         Fm[ci, ji] = A[ci.size:]

@@ -94,6 +94,8 @@ def test_zero_budget_and_bad_settings():
     assert res.status == "budget_exhausted" and res.n_queries == 0
     with pytest.raises(ValueError, match="n_lines"):
         FunctionallyEquivalent(n_lines=0).extract(oracle)
+    with pytest.raises(ValueError, match="refine"):
+        FunctionallyEquivalent(refine="yes").extract(oracle)
     with pytest.raises(ValueError, match="answering"):
         FunctionallyEquivalent().extract(LocalOracle(_victim(4, 3, 1, 0), output="value",
                                                      n_features=4, classes=None)
@@ -115,3 +117,116 @@ def test_answers_to_logits_underflow_is_nan_without_warnings(k):
         Z = answers_to_logits(P, "proba")
     assert np.all(np.isfinite(Z[0])) and np.allclose(Z[0], 0.0)
     assert np.all(np.isnan(Z[1]))
+
+
+def _centred(Z):
+    return Z - Z.mean(axis=1, keepdims=True) if Z.shape[1] > 1 else Z
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("d,h,k", [(10, 4, 1), (8, 6, 3)])
+def test_probability_oracle_matches_logit_oracle(d, h, k):
+    # one output: sigmoid, answers (1-p, p); several: softmax. Logits are known up to a
+    # constant per row, so the copies are compared after centring
+    net = _victim(d, h, k, seed=1)
+    victim = Network(net.coefs_, net.intercepts_, output="logistic" if k == 1 else "softmax")
+    X = np.random.default_rng(5).normal(size=(2000, d))
+    errs = {}
+    for output in ("logit", "proba"):
+        oracle = LocalOracle(victim, output=output, n_features=d, budget=50_000)
+        res = FunctionallyEquivalent(random_state=0).extract(oracle)
+        assert res.status == "success" and res.info["n_units"] == h
+        assert res.n_queries <= 50_000
+        errs[output] = np.abs(_centred(res.model.logits(X)) - _centred(victim.logits(X))).max()
+    assert errs["logit"] < 1e-8
+    assert errs["proba"] < 1e-8
+
+
+@pytest.mark.timeout(30)
+def test_probability_answers_to_logits():
+    from mlextract.nn._functionally_equivalent import answers_to_logits
+
+    z = np.array([[-3.0, 0.5, 2.0], [1.0, 1.0, 1.0]])
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(answers_to_logits(p, "proba"), _centred(z), atol=1e-14)
+    s = 1 / (1 + np.exp(-z[:, :1]))
+    np.testing.assert_allclose(answers_to_logits(np.hstack([1 - s, s]), "proba"), z[:, :1],
+                               atol=1e-14)
+    # an underflowed probability has no logit: NaN, never -inf arithmetic
+    assert np.isnan(answers_to_logits(np.array([[1.0, 0.0]]), "proba")).all()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("d,h,k", [(10, 4, 1), (8, 6, 3)])
+def test_float32_victim_precision_scaled(d, h, k):
+    rng = np.random.default_rng(2)
+    victim = Network([rng.normal(size=(d, h)) / np.sqrt(d), rng.normal(size=(h, k)) / np.sqrt(h)],
+                     [rng.normal(size=h) * 0.1, rng.normal(size=k) * 0.1], output="identity",
+                     dtype=np.float32)
+    res = FunctionallyEquivalent(random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=d, budget=20_000))
+    assert res.status == "success" and res.info["n_units"] == h
+    assert res.info["victim_precision"] == "float32 or coarser"
+    eps32 = float(np.finfo(np.float32).eps)
+    assert eps32 <= res.info["precision"] < 1e3 * eps32  # measured, not assumed
+    assert res.info["units_refined"] == h  # precision refinement ran on every unit
+    X = np.random.default_rng(5).normal(size=(2000, d)).astype(np.float32).astype(float)
+    err = np.abs(res.model.logits(X) - victim.logits(X)).max()
+    # float32 logits carry ~1e-7 relative noise; the copy is within ~1e3 of that
+    assert err < 1e-4
+    assert res.info["max_logit_error"] < 1e-4
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("hidden", [8, 16])
+def test_digits_mlpclassifier_victim(hidden):
+    import warnings
+
+    from sklearn.datasets import load_digits
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = load_digits(return_X_y=True)  # 64 pixels, several constant or nearly so
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPClassifier(hidden_layer_sizes=(hidden,), max_iter=200,
+                            random_state=0).fit(X, y >= 5)
+    victim = Network.from_sklearn(mlp)
+    res = FunctionallyEquivalent(random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=64))
+    assert res.status == "success" and res.info["n_units"] == hidden
+    for Z in (X, np.random.default_rng(0).normal(size=(5000, 64))):
+        assert np.abs(res.model.logits(Z) - victim.logits(Z)).max() < 1e-6
+    assert (res.model.predict(X) == mlp.predict(X)).all()
+
+
+@pytest.mark.timeout(60)
+def test_closed_box_domain_with_constant_feature():
+    # the oracle refuses points outside its box: every query (gradient steps, test
+    # points on hyperplanes, refinement) must stay inside it
+    from mlextract.oracles import Domain
+
+    victim = _victim(10, 8, 1, seed=1)
+    lo, hi = -2 * np.ones(10), 2 * np.ones(10)
+    lo[0] = hi[0] = 0.5  # a constant feature
+    domain = Domain(lo, hi)
+    res = FunctionallyEquivalent(random_state=0).extract(
+        LocalOracle(victim, output="logit", domain=domain))
+    assert res.status == "success" and res.info["n_units"] == 8
+    X = domain.sample(5000, random_state=1)
+    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-8
+
+
+@pytest.mark.timeout(60)
+def test_deeper_victim_is_reported_not_extracted():
+    # deeper networks (Carlini et al.) are not implemented: on a 3-layer victim the
+    # attack must end with a status that says so, never hang or claim success
+    rng = np.random.default_rng(0)
+    sizes = [6, 8, 8, 1]
+    victim = Network([rng.normal(size=(a, b)) / np.sqrt(a) for a, b in zip(sizes, sizes[1:])],
+                     [rng.normal(size=b) * 0.1 for b in sizes[1:]], output="identity")
+    res = FunctionallyEquivalent(random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=6, budget=200_000))
+    assert res.status == "approximate"
+    assert "not be a one-hidden-layer" in res.message
+    assert res.n_queries <= 200_000
