@@ -264,7 +264,17 @@ print(r.message)
 # %%
 # Headline: top-down path finding rebuilds German Credit's tree exactly, in fewer
 # queries than the paper spent.
+# Two leaves of the victim that answer the same distribution cannot be proved apart by
+# any query, so the attack then says "approximate" (German Credit has such a pair,
+# like the paper's tree: 25 distinct answers for 26 leaves), while the copy answers
+# like the victim on every point we test.
+t = credit_tree.tree_
+leaf_answers = t.value[t.children_left == -1].reshape(credit_tree.get_n_leaves(), -1)
+leaf_answers = leaf_answers / leaf_answers.sum(axis=1, keepdims=True)
+distinct = len(np.unique(np.round(leaf_answers, 12), axis=0))
+print(f"{distinct} distinct answers for {credit_tree.get_n_leaves()} leaves")
 q, leaves, at, au, _, status = credit_rows["top_down"]
-assert status == "success" and at == 1.0 and au == 1.0, credit_rows
+expected = "success" if distinct == credit_tree.get_n_leaves() else "approximate"
+assert status == expected and at == 1.0 and au == 1.0, credit_rows
 assert leaves == credit_tree.get_n_leaves() and q < paper_credit["top_down"]
 assert same_structure and min(a for _, _, a, _ in ours) >= 0.99
