@@ -8,6 +8,13 @@ record agreement (on the held-out half and on uniform points) against the querie
 spent, and the queries needed to reach 95% and 99% on both. The target: the
 strategy named in advance for each victim (:data:`NAMED`) needs at most half the
 queries of random sampling (ratio random / named ≥ 2) to reach 99%.
+
+Each victim's table also gives the pool's ceiling (:func:`pool_ceiling`): the
+agreement of the copy fitted on every candidate, labelled. No strategy choosing from
+the pool can beat it, so where it is below 99% the target is unreachable and the
+saving on the held-out half is the measurable part; the first table sums this up per
+victim. The MLP copy is trained like the victim (``max_iter=1000``): with the
+default 200 Adam iterations it stops before convergence.
 """
 
 from __future__ import annotations
@@ -82,7 +89,10 @@ def make_victim(name: str, ctx=None, *, seed: int = 0) -> Victim:
             model, copy, title = SVC(), SVC(), "RBF SVM, digits (digit >= 5)"
         else:
             model = MLPClassifier(hidden_layer_sizes=(32,), max_iter=1000, random_state=seed)
-            copy, title = MLPClassifier(hidden_layer_sizes=(32,)), "MLP (32), digits (10 classes)"
+            # Trained like the victim: with the default max_iter=200, Adam stops before
+            # convergence and the copy's ceiling on uniform points drops (87% -> 81%).
+            copy = MLPClassifier(hidden_layer_sizes=(32,), max_iter=1000)
+            title = "MLP (32), digits (10 classes)"
     elif name == "lr_adult":
         data = _load(ctx, "adult_income")
         X, y, dom = data.X, data.y, data.domain
@@ -193,6 +203,28 @@ def _uniform_pair(v: Victim, n, seed):
     return U, v.victim.predict(U)
 
 
+def pool_ceiling(v: Victim, seed, evaluation):
+    """Agreement (held-out, uniform) of the copy fitted on every candidate, labelled.
+
+    The candidates are what each run draws from: the held-out half plus as many
+    uniform points of the domain (drawn with ``seed``). No strategy choosing from
+    this pool can do better than labelling all of it, up to the copy's
+    training noise, so this is the ceiling the 99% target must be read against.
+    ``evaluation`` is the pair (uniform points, victim labels) to measure on.
+    """
+    U, yU = evaluation
+    X = np.vstack([v.pool, v.domain.sample(v.pool.shape[0], random_state=seed)])
+    copy = clone(v.copy)
+    seeded = {k: seed for k, val in copy.get_params().items()
+              if (k == "random_state" or k.endswith("__random_state")) and val is None}
+    copy.set_params(**seeded)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        copy.fit(X, v.victim.predict(X))
+    test = float(np.mean(fast_predict(copy, v.pool) == v.victim.predict(v.pool)))
+    return test, float(np.mean(fast_predict(copy, U) == yU))
+
+
 def _fmt_n(n, budget):
     return f">{budget}" if n is None else str(n)
 
@@ -237,6 +269,7 @@ def run_victim(ctx, name, strategies, seeds, *, budget, n_unif_curve, n_unif_con
                               batch_size=batch_size)
 
     results = dict(zip(items, ctx.map(one, items, desc=name)))
+    results["ceiling"] = [pool_ceiling(v, s, confirm or unif) for s in seeds]
     return v, results
 
 
@@ -273,18 +306,10 @@ def _table(v, results, strategies, seeds, budget, n_unif_confirm):
     named = NAMED[v.name]
     verdict = _verdict(ratio_cells(rand_both, _reached(results, named, seeds, "both", 0.99),
                                    budget))
-    notes_extra = []
+    cap_t, cap_u = ceiling_percent(results)
     n_pool = 2 * v.pool.shape[0]
-    last = [results[("random", s)]["curve"][-1] for s in seeds]
-    if all(c[0] >= n_pool for c in last):
-        cap_t = 100 * float(np.mean([c[1] for c in last]))
-        cap_u = 100 * float(np.mean([c[2] for c in last]))
-        notes_extra.append(
-            f"Ceiling of this pool: with all {n_pool} candidates labelled the copy agrees on "
-            f"{cap_t:.2f}% of the held-out half and {cap_u:.2f}% of uniform points"
-            + (" — no strategy drawing from this pool can reach 99% on uniform points."
-               if cap_u < 99 else ".")
-        )
+    rows.append([f"ceiling: all {n_pool} candidates labelled", "–", "–", "–", "–", "–", "–",
+                 cap_t, cap_u, "–"])
     return Table(
         title=f"Active vs passive extraction: {v.title}",
         columns=["strategy", "to 95% both", "to 99% both", "saving 99% both (range)",
@@ -295,6 +320,7 @@ def _table(v, results, strategies, seeds, budget, n_unif_confirm):
         notes=[
             f"Named strategy: {named}; target: saving >= 2 at 99% on both the held-out half "
             f"and uniform points. {verdict}",
+            ceiling_note(cap_t, cap_u, n_pool),
             f"Budget {budget} queries, pool {v.pool.shape[0]} held-out + {v.pool.shape[0]} "
             f"uniform points; {len(seeds)} seeds; queries counted by the oracle.",
             "'to X%' = queries at the first refit with agreement >= X% (median over seeds; "
@@ -303,9 +329,66 @@ def _table(v, results, strategies, seeds, budget, n_unif_confirm):
             "Saving = random's queries / the strategy's, per seed; median (min–max). '>' is a "
             "lower bound (random never reached 99%), '<' an upper bound (the strategy "
             "never did), '–' neither reached.",
-            *notes_extra,
         ],
         name=f"active_learning_{v.name}",
+    )
+
+
+def ceiling_percent(results):
+    """Mean ceiling (held-out %, uniform %) over the seeds of ``run_victim``."""
+    cap = np.array(results["ceiling"], dtype=float)
+    return 100 * float(cap[:, 0].mean()), 100 * float(cap[:, 1].mean())
+
+
+def ceiling_note(cap_t, cap_u, n_pool):
+    """The ceiling beside the 99% target, in words."""
+    head = (f"Ceiling (the copy fitted on all {n_pool} candidates, labelled; mean over seeds): "
+            f"{cap_t:.2f}% on the held-out half, {cap_u:.2f}% on uniform points, against the "
+            "target's 99% on both")
+    short = [f"{what} by {99 - c:.2f} points" for what, c in
+             (("held-out", cap_t), ("uniform", cap_u)) if c < 99]
+    if not short:
+        return head + ": reachable."
+    return (head + ": below it (" + ", ".join(short) + "), so no strategy drawing from "
+            "this pool can meet the target; the savings on the held-out half alone are the "
+            "measurable part.")
+
+
+def _summary(entries, seeds, budgets):
+    """One row per victim: the named strategy's savings beside the ceiling and target."""
+    rows = []
+    for v, results in entries:
+        named = NAMED[v.name]
+        cap_t, cap_u = ceiling_percent(results)
+        cells = {}
+        for crit in ("both", "test"):
+            rand = _reached(results, "random", seeds, crit, 0.99)
+            mine = _reached(results, named, seeds, crit, 0.99)
+            med, rng_ = summarise_ratios(ratio_cells(rand, mine, budgets[v.name]))
+            cells[crit] = f"{med} ({rng_})"
+        reachable = cap_t >= 99 and cap_u >= 99
+        verdict = _verdict(ratio_cells(_reached(results, "random", seeds, "both", 0.99),
+                                       _reached(results, named, seeds, "both", 0.99),
+                                       budgets[v.name]))
+        rows.append([v.title, named, "99 / 99", f"{cap_t:.2f} / {cap_u:.2f}",
+                     "yes" if reachable else "no (ceiling below 99%)",
+                     cells["both"], cells["test"], verdict])
+    return Table(
+        title="Active vs passive extraction: summary per victim",
+        columns=["victim", "named strategy", "target % (test / unif)",
+                 "ceiling % (test / unif)", "target reachable", "saving 99% both (range)",
+                 "saving 99% test (range)", "verdict (saving >= 2, both)"],
+        rows=rows,
+        paper="Chandrasekaran et al. 2020",
+        notes=[
+            "Ceiling: agreement of the copy fitted on the whole pool (held-out half plus as "
+            "many uniform points), every candidate labelled by the victim — the best any "
+            "strategy choosing from this pool can do. Where it is below 99% the target cannot "
+            "be met and the held-out saving is reported instead.",
+            f"Savings: random's queries to 99% / the named strategy's, median (min–max) over "
+            f"{len(seeds)} seeds; '>' a lower bound (random never reached 99%).",
+        ],
+        name="active_learning_summary",
     )
 
 
@@ -370,7 +453,7 @@ def _sizes(ctx):
             "(Chandrasekaran et al. 2020)", order=60)
 def active_learning(ctx):
     victims, strategies, seeds, budgets, n_curve, n_confirm, batch = _sizes(ctx)
-    tables = []
+    tables, entries = [], []
     for name in victims:
         strats = list(dict.fromkeys(["random", NAMED[name], *strategies]))
         v, results = run_victim(ctx, name, strats, seeds, budget=budgets[name],
@@ -384,4 +467,5 @@ def active_learning(ctx):
             tab.notes.append("Quick mode: fewer victims, strategies, seeds and uniform points; "
                              "the target is measured by the full run.")
         tables.append(tab)
-    return tables
+        entries.append((v, results))
+    return [_summary(entries, seeds, budgets), *tables]

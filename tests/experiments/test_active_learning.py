@@ -48,3 +48,51 @@ def test_learning_curve_records_thresholds():
         if n is not None:
             row = out["curve"][ns.index(n)]
             assert (crit == "unif" or row[1] >= t) and (crit == "test" or row[2] >= t)
+
+
+def test_ceiling_note_states_the_shortfall():
+    from mlextract.experiments.active_learning import ceiling_note
+
+    low = ceiling_note(100.0, 95.0, 1000)
+    assert "uniform by 4.00 points" in low and "held-out by" not in low
+    assert "no strategy" in low
+    assert ceiling_note(99.5, 99.2, 1000).endswith("reachable.")
+
+
+def test_pool_ceiling_fits_the_copy_on_every_candidate():
+    from sklearn.linear_model import LogisticRegression
+
+    from mlextract.experiments.active_learning import Victim, pool_ceiling
+    from mlextract.oracles import Domain
+
+    X, y = make_classification(n_samples=600, n_features=3, n_redundant=0, random_state=1)
+    victim = LogisticRegression().fit(X[:300], y[:300])
+    dom = Domain.from_data(X)
+    v = Victim("lr", "lr", victim, LogisticRegression(), X[300:], dom)
+    U = dom.sample(2000, random_state=3)
+    test, unif = pool_ceiling(v, 4, (U, victim.predict(U)))
+    # the slow, explicit version: label all 600 candidates, fit, compare
+    C = np.vstack([X[300:], dom.sample(300, random_state=4)])
+    copy = LogisticRegression().fit(C, victim.predict(C))
+    assert test == np.mean(copy.predict(X[300:]) == victim.predict(X[300:]))
+    assert unif == np.mean(copy.predict(U) == victim.predict(U))
+    assert test > 0.98 and unif > 0.98  # same family, noise-free labels
+
+
+def test_summary_says_when_the_ceiling_makes_the_target_unreachable():
+    from mlextract.experiments.active_learning import THRESHOLDS, Victim, _summary
+
+    def res(n_random, n_named):
+        out = {}
+        for strat, n in (("random", n_random), (NAMED["svm_digits"], n_named)):
+            reached = {(c, t): n for c in ("test", "unif", "both") for t in THRESHOLDS}
+            out[(strat, 0)] = {"reached": reached}
+        return out
+
+    v = Victim("svm_digits", "svm", None, None, np.zeros((5, 2)), None)
+    good = res(400, 100) | {"ceiling": [(1.0, 0.995)]}
+    bad = res(None, None) | {"ceiling": [(0.996, 0.95)]}
+    rows = _summary([(v, good), (v, bad)], [0], {"svm_digits": 1000}).rows
+    assert rows[0][3] == "100.00 / 99.50" and rows[0][4] == "yes"
+    assert rows[0][5].startswith("4.00") and rows[0][7] == "Met on 1 of 1 seeds."
+    assert rows[1][3] == "99.60 / 95.00" and rows[1][4].startswith("no")
