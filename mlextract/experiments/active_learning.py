@@ -10,11 +10,13 @@ strategy named in advance for each victim (:data:`NAMED`) needs at most half the
 queries of random sampling (ratio random / named ≥ 2) to reach 99%.
 
 Each victim's table also gives the pool's ceiling (:func:`pool_ceiling`): the
-agreement of the copy fitted on every candidate, labelled. No strategy choosing from
-the pool can beat it, so where it is below 99% the target is unreachable and the
-saving on the held-out half is the measurable part; the first table sums this up per
-victim. The MLP copy is trained like the victim (``max_iter=1000``): with the
-default 200 Adam iterations it stops before convergence.
+agreement of the copy fitted on every candidate, labelled, beside the best agreement
+any run reached. A subset can beat the whole pool by a little (the copy's fit is not
+monotone in its data), but where both stay several points below 99% the target is out
+of reach for this pool and copy family, and the saving on the held-out half is the
+measurable part; the first table sums this up per victim. The MLP copy is trained
+like the victim (``max_iter=1000``): with the default 200 Adam iterations it stops
+before convergence.
 """
 
 from __future__ import annotations
@@ -207,9 +209,10 @@ def pool_ceiling(v: Victim, seed, evaluation):
     """Agreement (held-out, uniform) of the copy fitted on every candidate, labelled.
 
     The candidates are what each run draws from: the held-out half plus as many
-    uniform points of the domain (drawn with ``seed``). No strategy choosing from
-    this pool can do better than labelling all of it, up to the copy's
-    training noise, so this is the ceiling the 99% target must be read against.
+    uniform points of the domain (drawn with ``seed``). Labelling all of them is
+    what the pool allows at most; a well-chosen subset can do slightly better
+    (a regularised copy trades the two distributions off), so read it with the
+    best agreement along the curves.
     ``evaluation`` is the pair (uniform points, victim labels) to measure on.
     """
     U, yU = evaluation
@@ -320,7 +323,7 @@ def _table(v, results, strategies, seeds, budget, n_unif_confirm):
         notes=[
             f"Named strategy: {named}; target: saving >= 2 at 99% on both the held-out half "
             f"and uniform points. {verdict}",
-            ceiling_note(cap_t, cap_u, n_pool),
+            ceiling_note(cap_t, cap_u, n_pool, best_along_curves(results, strategies, seeds)),
             f"Budget {budget} queries, pool {v.pool.shape[0]} held-out + {v.pool.shape[0]} "
             f"uniform points; {len(seeds)} seeds; queries counted by the oracle.",
             "'to X%' = queries at the first refit with agreement >= X% (median over seeds; "
@@ -340,18 +343,33 @@ def ceiling_percent(results):
     return 100 * float(cap[:, 0].mean()), 100 * float(cap[:, 1].mean())
 
 
-def ceiling_note(cap_t, cap_u, n_pool):
-    """The ceiling beside the 99% target, in words."""
+def best_along_curves(results, strategies, seeds):
+    """Highest agreement (held-out %, uniform %) at any refit of any run."""
+    pts = np.array([c for st in strategies for sd in seeds for c in results[(st, sd)]["curve"]])
+    return 100 * float(pts[:, 1].max()), 100 * float(pts[:, 2].max())
+
+
+def ceiling_note(cap_t, cap_u, n_pool, best=None):
+    """The ceiling beside the 99% target, in words; ``best`` = :func:`best_along_curves`."""
     head = (f"Ceiling (the copy fitted on all {n_pool} candidates, labelled; mean over seeds): "
             f"{cap_t:.2f}% on the held-out half, {cap_u:.2f}% on uniform points, against the "
             "target's 99% on both")
     short = [f"{what} by {99 - c:.2f} points" for what, c in
              (("held-out", cap_t), ("uniform", cap_u)) if c < 99]
-    if not short:
-        return head + ": reachable."
-    return (head + ": below it (" + ", ".join(short) + "), so no strategy drawing from "
-            "this pool can meet the target; the savings on the held-out half alone are the "
-            "measurable part.")
+    text = head + (": reached." if not short else ": short of it (" + ", ".join(short) + ").")
+    if best is not None:
+        text += (f" Best at any refit of any run: {best[0]:.2f}% held-out, {best[1]:.2f}% "
+                 "uniform")
+        if (best[1] < 99 or best[0] < 99) and short:
+            text += (" — neither the whole pool nor any run reached 99% on both, so the "
+                     "target is out of reach for this pool and copy family; the saving on "
+                     "the held-out half alone is the measurable part.")
+        elif best[1] < 99 or best[0] < 99:
+            text += " — no run reached 99% on both within its budget."
+        else:
+            text += (" (a subset of the pool can beat the whole of it: the copy's fit is not "
+                     "monotone in its data).")
+    return text
 
 
 def _summary(entries, seeds, budgets):
@@ -366,25 +384,27 @@ def _summary(entries, seeds, budgets):
             mine = _reached(results, named, seeds, crit, 0.99)
             med, rng_ = summarise_ratios(ratio_cells(rand, mine, budgets[v.name]))
             cells[crit] = f"{med} ({rng_})"
-        reachable = cap_t >= 99 and cap_u >= 99
+        strats = sorted({k[0] for k in results if isinstance(k, tuple)})
+        best_t, best_u = best_along_curves(results, strats, seeds)
         verdict = _verdict(ratio_cells(_reached(results, "random", seeds, "both", 0.99),
                                        _reached(results, named, seeds, "both", 0.99),
                                        budgets[v.name]))
         rows.append([v.title, named, "99 / 99", f"{cap_t:.2f} / {cap_u:.2f}",
-                     "yes" if reachable else "no (ceiling below 99%)",
-                     cells["both"], cells["test"], verdict])
+                     f"{best_t:.2f} / {best_u:.2f}", cells["both"], cells["test"], verdict])
     return Table(
         title="Active vs passive extraction: summary per victim",
         columns=["victim", "named strategy", "target % (test / unif)",
-                 "ceiling % (test / unif)", "target reachable", "saving 99% both (range)",
+                 "ceiling % (test / unif)", "best at any refit % (test / unif)",
+                 "saving 99% both (range)",
                  "saving 99% test (range)", "verdict (saving >= 2, both)"],
         rows=rows,
         paper="Chandrasekaran et al. 2020",
         notes=[
             "Ceiling: agreement of the copy fitted on the whole pool (held-out half plus as "
-            "many uniform points), every candidate labelled by the victim — the best any "
-            "strategy choosing from this pool can do. Where it is below 99% the target cannot "
-            "be met and the held-out saving is reported instead.",
+            "many uniform points), every candidate labelled by the victim (mean over seeds). "
+            "'Best at any refit': the highest agreement any strategy reached on any seed, the "
+            "empirical limit of this pool and copy family. Where it is below 99% the target "
+            "cannot be met and the saving on the held-out half is the measurable part.",
             f"Savings: random's queries to 99% / the named strategy's, median (min–max) over "
             f"{len(seeds)} seeds; '>' a lower bound (random never reached 99%).",
         ],

@@ -53,10 +53,13 @@ def test_learning_curve_records_thresholds():
 def test_ceiling_note_states_the_shortfall():
     from mlextract.experiments.active_learning import ceiling_note
 
-    low = ceiling_note(100.0, 95.0, 1000)
+    low = ceiling_note(100.0, 95.0, 1000, best=(100.0, 96.0))
     assert "uniform by 4.00 points" in low and "held-out by" not in low
-    assert "no strategy" in low
-    assert ceiling_note(99.5, 99.2, 1000).endswith("reachable.")
+    assert "no strategy" in low and "out of reach" in low
+    assert ceiling_note(99.5, 99.2, 1000).endswith("reached.")
+    # the whole pool short of 99% on held-out, a subset above: not called out of reach
+    lr = ceiling_note(98.9, 99.4, 1000, best=(99.3, 99.6))
+    assert "held-out by 0.10 points" in lr and "out of reach" not in lr
 
 
 def test_pool_ceiling_fits_the_copy_on_every_candidate():
@@ -86,13 +89,14 @@ def test_summary_says_when_the_ceiling_makes_the_target_unreachable():
         out = {}
         for strat, n in (("random", n_random), (NAMED["svm_digits"], n_named)):
             reached = {(c, t): n for c in ("test", "unif", "both") for t in THRESHOLDS}
-            out[(strat, 0)] = {"reached": reached}
+            out[(strat, 0)] = {"reached": reached, "curve": [(10, 0.9, 0.9), (n or 9, 0.995,
+                                                                            0.97)]}
         return out
 
     v = Victim("svm_digits", "svm", None, None, np.zeros((5, 2)), None)
     good = res(400, 100) | {"ceiling": [(1.0, 0.995)]}
     bad = res(None, None) | {"ceiling": [(0.996, 0.95)]}
     rows = _summary([(v, good), (v, bad)], [0], {"svm_digits": 1000}).rows
-    assert rows[0][3] == "100.00 / 99.50" and rows[0][4] == "yes"
+    assert rows[0][3] == "100.00 / 99.50" and rows[0][4] == "99.50 / 97.00"
     assert rows[0][5].startswith("4.00") and rows[0][7] == "Met on 1 of 1 seeds."
-    assert rows[1][3] == "99.60 / 95.00" and rows[1][4].startswith("no")
+    assert rows[1][3] == "99.60 / 95.00" and rows[1][7].startswith("Not met")
