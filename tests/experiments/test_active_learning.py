@@ -55,11 +55,14 @@ def test_ceiling_note_states_the_shortfall():
 
     low = ceiling_note(100.0, 95.0, 1000, best=(100.0, 96.0))
     assert "uniform by 4.00 points" in low and "held-out by" not in low
-    assert "no strategy" in low and "out of reach" in low
+    assert "neither the whole pool nor any run" in low and "out of reach" in low
     assert ceiling_note(99.5, 99.2, 1000).endswith("reached.")
     # the whole pool short of 99% on held-out, a subset above: not called out of reach
     lr = ceiling_note(98.9, 99.4, 1000, best=(99.3, 99.6))
     assert "held-out by 0.10 points" in lr and "out of reach" not in lr
+    # the whole pool reaches 99%, the runs did not within their budget
+    quick = ceiling_note(99.5, 99.5, 1000, best=(98.0, 97.0))
+    assert "within its budget" in quick and "out of reach" not in quick
 
 
 def test_pool_ceiling_fits_the_copy_on_every_candidate():
