@@ -323,7 +323,9 @@ def _table(v, results, strategies, seeds, budget, n_unif_confirm):
             f"uniform points; {len(seeds)} seeds; queries counted by the oracle.",
             "'to X%' = queries at the first refit with agreement >= X% (median over seeds; "
             f"'>{budget}': not reached within the budget); 'both' = on the held-out half and "
-            f"on uniform points ({n_unif_confirm or 'the curve'}'s points confirm).",
+            "on uniform points (" + (f"confirmed on {n_unif_confirm:,} uniform points"
+                                     if n_unif_confirm else "the curve's uniform points")
+            + "; the ceiling is measured on the same points).",
             "Saving = random's queries / the strategy's, per seed; median (min–max). '>' is a "
             "lower bound (random never reached 99%), '<' an upper bound (the strategy "
             "never did), '–' neither reached.",
@@ -354,7 +356,7 @@ def ceiling_note(cap_t, cap_u, n_pool, best=None):
     text = head + (": reached." if not short else ": short of it (" + ", ".join(short) + ").")
     if best is not None:
         text += (f" Best at any refit of any run: {best[0]:.2f}% held-out, {best[1]:.2f}% "
-                 "uniform")
+                 "uniform (the curve's points)")
         if (best[1] < 99 or best[0] < 99) and short:
             text += (" — neither the whole pool nor any run reached 99% on both, so the "
                      "target is out of reach for this pool and copy family; the saving on "
