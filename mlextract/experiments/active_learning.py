@@ -386,6 +386,8 @@ def _summary(entries, seeds, budgets):
         verdict = _verdict(ratio_cells(_reached(results, "random", seeds, "both", 0.99),
                                        _reached(results, named, seeds, "both", 0.99),
                                        budgets[v.name]))
+        if min(cap_t, cap_u) < 99 and min(best_t, best_u) < 99:
+            verdict = "Not met, out of reach: neither the whole pool nor any run reached 99%."
         rows.append([v.title, named, "99 / 99", f"{cap_t:.2f} / {cap_u:.2f}",
                      f"{best_t:.2f} / {best_u:.2f}", cells["both"], cells["test"], verdict])
     return Table(
