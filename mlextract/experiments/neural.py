@@ -270,7 +270,9 @@ def learning_attacks_digits(ctx):
             "Gaussian noise (another, neighbouring distribution), "
             f"{pool.shape[0]} images. Copy: NumpyMLPClassifier(64) for every attack.",
             "Uniform retraining queries points uniform on [0, 16]^64 (labels only).",
-            "E3 here: degraded views = 4x4 downsampling, τ = 5, no task-similarity "
+            "E3 here: degraded views = 4x4 downsampling, then fine-tuning with half of "
+            "each batch noised (0.2 feature sd, no extra queries), then clean views; "
+            "τ = 5, no task-similarity "
             "selection (choosing the pool images closest to 50 clean digits changed "
             "fidelity by -0.8 / -1.1 points at 100 / 1,000 queries: the pool is "
             "already of the target task).",
