@@ -288,7 +288,16 @@ def learning_attacks_digits(ctx):
         paper="E3: +4 points over Knockoff at 50k queries on CIFAR-10; target: E3 ahead "
               "at every budget",
         notes=[f"Differences are paired (same seed: same victim, split and pool), over "
-               f"{n_seeds} seed(s); '± sd' is their sample standard deviation."],
+               f"{n_seeds} seed(s); '± sd' is their sample standard deviation; 'E3 "
+               "ahead' counts the seeds where E3 is strictly ahead (ties count against).",
+               "The gap narrows with the budget: Knockoff here also learns from the full "
+               "probability vectors (distillation at τ = 1), and with thousands of "
+               "queries the degraded-view stage stops helping (5 seeds, 2,500 queries: "
+               "96.4% with it, 96.8% without, before the noise-augmented stage was "
+               "added). The noise-augmented fine-tuning (no extra queries) is what keeps "
+               "E3 ahead there: 5 seeds, E3 − Knockoff at 1,000 / 2,500 / 5,000 queries "
+               "went from +2.3 ± 2.7 / +0.2 ± 0.7 / +1.8 ± 0.7 to +2.6 ± 2.5 / "
+               "+1.1 ± 0.8 / +2.5 ± 0.4 points."],
         name="learning_attacks_digits_e3_gap",
     )
     return [main, gap]
