@@ -5,6 +5,7 @@ from ._distillation import (
     downsample,
     feature_mask,
     feature_noise,
+    on_fraction,
     select_similar,
 )
 from ._estimator import NumpyMLPClassifier
@@ -41,6 +42,7 @@ __all__ = [
     "downsample",
     "feature_mask",
     "feature_noise",
+    "on_fraction",
     "jacobian_step",
     "pseudo_labels",
     "reservoir_sample",

@@ -21,6 +21,7 @@ __all__ = [
     "downsample",
     "feature_mask",
     "feature_noise",
+    "on_fraction",
     "select_similar",
 ]
 
@@ -40,6 +41,19 @@ def feature_mask(fraction, fill=None):
         value = X.mean(axis=0, keepdims=True) if fill is None else fill
         drop = rng.random(X.shape) < fraction
         return np.where(drop, value, X)
+    return transform
+
+
+def on_fraction(view, fraction):
+    """An augmentation: ``view`` applied to a random ``fraction`` of each batch's rows,
+    the others left clean."""
+    def transform(X, rng):
+        hit = rng.random(X.shape[0]) < fraction
+        if not hit.any():
+            return X
+        out = np.array(X, copy=True)
+        out[hit] = view(X[hit], rng)
+        return out
     return transform
 
 
@@ -83,7 +97,11 @@ class TemperatureDistillation(Attack):
     logits up to a shift), and train the copy with τ²·KL(t ‖ softmax(z_copy/τ));
     (3) train first on degraded views of each query (feature noise or masking for
     tabular data, a lower resolution for images) while the targets are the victim's
-    answers on the clean query, then fine-tune on the clean queries.
+    answers on the clean query, then fine-tune on the clean queries with a mild
+    augmentation that costs no queries (half of each batch's rows get Gaussian
+    noise of ``augment_strength`` feature standard deviations, same targets), and
+    finish with a short stage on the clean queries alone (a quarter of
+    ``max_iter``): a schedule from degraded to augmented to clean views.
 
     Parameters
     ----------
@@ -106,6 +124,11 @@ class TemperatureDistillation(Attack):
         (height, width) of flattened images, needed by "downsample".
     degraded_epochs : int, default=100
         Epochs of the first stage; the second stage uses the model's ``max_iter``.
+    augment : {"noise", None}, default="noise"
+        The augmentation of the second stage; None fine-tunes on clean queries only
+        (for ``max_iter`` epochs, no third stage).
+    augment_strength : float, default=0.2
+        Noise scale of the augmentation, in feature standard deviations of the batch.
     model : NumpyMLPClassifier, default=None
     random_state : int, Generator or None
 
@@ -125,6 +148,16 @@ class TemperatureDistillation(Attack):
     90% at τ = 5, 86% → 88% at τ = 20), because the floor ε = 0.005 also caps the
     log-odds range it has to fit; the degraded-view first stage added 6 to 13
     points of fidelity at every τ.
+
+    The augmented second stage matters at large budgets, where the degraded-view
+    stage no longer does (the copy has enough clean queries to learn from, and
+    plain Knockoff on the same probability answers catches up). Digits MLP victim,
+    5 seeds, 64-unit copy, mean fidelity at 500 / 2,500 / 5,000 queries: without
+    it 94.9 / 97.1 / 97.8% (at the same number of epochs), with it 95.4 / 97.2 /
+    98.2%, and a smaller spread over seeds (sd 0.4 / 0.3 against 0.8 / 0.7 points
+    at 2,500 / 5,000). Stronger noise (0.4) or noise on every row did not help
+    more; shifting digit images by one pixel as the augmentation hurt (−0.5 to −1
+    point: the victim's answer on the shifted image differs from the clean one's).
 
     References
     ----------
@@ -151,7 +184,8 @@ class TemperatureDistillation(Attack):
 
     def __init__(self, *, pool=None, task_data=None, n_queries=1000, temperature=5.0,
                  degrade="noise", degrade_strength=0.2, image_shape=None,
-                 degraded_epochs=100, model=None, random_state=None):
+                 degraded_epochs=100, augment="noise", augment_strength=0.2, model=None,
+                 random_state=None):
         self.pool = pool
         self.task_data = task_data
         self.n_queries = n_queries
@@ -160,6 +194,8 @@ class TemperatureDistillation(Attack):
         self.degrade_strength = degrade_strength
         self.image_shape = image_shape
         self.degraded_epochs = degraded_epochs
+        self.augment = augment
+        self.augment_strength = augment_strength
         self.model = model
         self.random_state = random_state
 
@@ -177,6 +213,12 @@ class TemperatureDistillation(Attack):
         if not (np.isfinite(self.degrade_strength) and self.degrade_strength > 0):
             raise ValueError(
                 f"degrade_strength must be positive; got {self.degrade_strength!r}."
+            )
+        if self.augment not in ("noise", None):
+            raise ValueError(f"augment must be 'noise' or None; got {self.augment!r}.")
+        if not (np.isfinite(self.augment_strength) and self.augment_strength > 0):
+            raise ValueError(
+                f"augment_strength must be positive; got {self.augment_strength!r}."
             )
         default_copy(self.model)
 
@@ -215,12 +257,18 @@ class TemperatureDistillation(Attack):
         T = soft_targets(P, tau, eps=eps) if tau != 1.0 else P
         run.info.update(temperature=tau, log_floor=eps, n_train=n)
         copy = model.set_params(temperature=tau, random_state=int(rng.integers(2**31 - 1)))
+        epochs = copy.max_iter
         view = self._view()
+        stages = []  # (transform, epochs): degraded, then augmented, then clean views
         if view is not None and self.degraded_epochs > 0:
-            epochs = copy.max_iter
-            copy.set_params(max_iter=int(self.degraded_epochs))
-            copy.fit(X, T, classes=classes, transform=view)
+            stages.append((view, int(self.degraded_epochs)))
+        if self.augment == "noise":
+            stages.append((on_fraction(feature_noise(self.augment_strength), 0.5), epochs))
+            stages.append((None, max(1, epochs // 4)))
+        else:
+            stages.append((None, epochs))
+        for i, (transform, n_epochs) in enumerate(stages):
+            copy.set_params(max_iter=n_epochs, warm_start=i > 0)
+            copy.fit(X, T, classes=classes, transform=transform)
             run.model = copy
-            copy.set_params(max_iter=epochs, warm_start=True)
-        copy.fit(X, T, classes=classes)
-        run.model = copy
+        copy.set_params(max_iter=epochs)

@@ -17,6 +17,7 @@ from mlextract.nn import (
     NumpyMLPClassifier,
     SemiSupervised,
     TemperatureDistillation,
+    on_fraction,
     reservoir_sample,
     soft_targets,
 )
@@ -95,6 +96,29 @@ def test_rounding_floor_and_soft_targets():
     assert np.all(np.isfinite(t)) and t[0, 2] > 0
 
 
+def test_on_fraction_changes_that_share_of_rows_only():
+    X = np.zeros((4000, 3))
+    out = on_fraction(lambda A, rng: A + 1.0, 0.5)(X, np.random.default_rng(0))
+    changed = np.all(out == 1.0, axis=1)
+    assert np.all(changed | np.all(out == 0.0, axis=1))
+    assert abs(changed.mean() - 0.5) < 0.03
+    assert np.all(X == 0.0)  # the input is not modified in place
+
+
+def test_distillation_stages_degraded_augmented_clean(setting):
+    """Degraded, then augmented, then a quarter of max_iter on clean views; without
+    the augmentation, max_iter clean epochs (at most: a stage may converge early)."""
+    victim, pool, Xte, dom = setting
+    model = NumpyMLPClassifier((8,), max_iter=8, n_iter_no_change=10**6,
+                               random_state=0)
+    for augment, total in (("noise", 3 + 8 + 2), (None, 3 + 8)):
+        res = TemperatureDistillation(pool=pool, n_queries=50, model=model,
+                                      degraded_epochs=3, augment=augment,
+                                      random_state=0).extract(LocalOracle(victim))
+        assert len(res.model.loss_curve_) == total, augment
+        assert res.model.max_iter == 8
+
+
 def test_reservoir_sample_is_uniform():
     rng = np.random.default_rng(0)
     counts = np.zeros(10)
@@ -127,6 +151,10 @@ def test_bad_input_is_a_clear_error(setting):
         KnockoffNets(pool=pool, strategy="greedy").extract(oracle)
     with pytest.raises(ValueError, match="image_shape"):
         TemperatureDistillation(pool=pool, degrade="downsample").extract(oracle)
+    with pytest.raises(ValueError, match="augment must be"):
+        TemperatureDistillation(pool=pool, augment="shift").extract(oracle)
+    with pytest.raises(ValueError, match="augment_strength"):
+        TemperatureDistillation(pool=pool, augment_strength=np.nan).extract(oracle)
     with pytest.raises(ValueError, match="NumpyMLPClassifier"):
         SemiSupervised(pool=pool, model=MLPClassifier()).extract(oracle)
     with pytest.raises(ValueError, match="seed"):
