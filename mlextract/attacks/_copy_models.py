@@ -32,16 +32,17 @@ class SearchedSVC(ClassifierMixin, BaseEstimator):
     degree : int, default=3
         Degree of a polynomial kernel.
     cv : int, default=3
-    standardize : bool, default=True
+    standardize : {True, False, "auto"}, default=True
         Standardise the features first (gamma in units of 1/n_features); if
-        False, gamma is in units of scikit-learn's ``"scale"``, 1/(n_features·Var X).
+        False, gamma is in units of scikit-learn's ``"scale"``, 1/(n_features·Var X);
+        "auto" searches both scalings in the same cross-validation.
 
     Attributes
     ----------
     estimator_ : Pipeline
         The refitted standardiser and SVC.
     best_params_ : dict
-        ``{"gamma": ..., "C": ...}`` in the units above.
+        ``{"gamma": ..., "C": ..., "standardize": bool}``, gamma in the units above.
     classes_ : ndarray
     """
 
@@ -57,31 +58,36 @@ class SearchedSVC(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y)
-        # the unit of gamma: 1/n_features after standardising, else scikit-learn's
-        # "scale" heuristic 1/(n_features·Var(X))
-        d = X.shape[1] if self.standardize else X.shape[1] * max(float(X.var()), 1e-12)
+        if self.standardize not in (True, False, "auto"):
+            raise ValueError(
+                f"standardize must be True, False or 'auto'; got {self.standardize!r}."
+            )
+        scalings = (True, False) if self.standardize == "auto" else (bool(self.standardize),)
         _, counts = np.unique(y, return_counts=True)
         folds = int(min(self.cv, counts.min()))
-        grid = [(g, c) for g in self.gammas for c in self.Cs]
-        if folds >= 2 and len(grid) > 1:
-            pipe = make_pipeline(StandardScaler(with_mean=self.standardize,
-                                                with_std=self.standardize),
-                                 SVC(kernel=self.kernel, degree=self.degree))
+        n_grid = len(scalings) * len(self.gammas) * len(self.Cs)
+        if folds >= 2 and n_grid > 1:
+            pipe = make_pipeline(StandardScaler(), SVC(kernel=self.kernel, degree=self.degree))
+            grid = [{"standardscaler__with_mean": [std], "standardscaler__with_std": [std],
+                     "svc__gamma": [g / _gamma_unit(X, std) for g in self.gammas],
+                     "svc__C": list(self.Cs)} for std in scalings]
             search = GridSearchCV(
-                pipe,
-                {"svc__gamma": [g / d for g in self.gammas], "svc__C": list(self.Cs)},
-                cv=StratifiedKFold(folds, shuffle=True, random_state=0),
+                pipe, grid, cv=StratifiedKFold(folds, shuffle=True, random_state=0),
             ).fit(X, y)
             self.estimator_ = search.best_estimator_
             p = search.best_params_
-            self.best_params_ = {"gamma": p["svc__gamma"] * d, "C": p["svc__C"]}
+            std = p["standardscaler__with_std"]
+            self.best_params_ = {"gamma": p["svc__gamma"] * _gamma_unit(X, std),
+                                 "C": p["svc__C"], "standardize": std}
         else:
-            g, c = grid[0] if len(grid) == 1 else (1.0, 100.0)
+            std = scalings[0]
+            g, c = ((self.gammas[0], self.Cs[0]) if len(self.gammas) == len(self.Cs) == 1
+                    else (1.0, 100.0))
             self.estimator_ = make_pipeline(
-                StandardScaler(with_mean=self.standardize, with_std=self.standardize),
-                SVC(kernel=self.kernel, degree=self.degree, gamma=g / d, C=c),
+                StandardScaler(with_mean=std, with_std=std),
+                SVC(kernel=self.kernel, degree=self.degree, gamma=g / _gamma_unit(X, std), C=c),
             ).fit(X, y)
-            self.best_params_ = {"gamma": g, "C": c}
+            self.best_params_ = {"gamma": g, "C": c, "standardize": std}
         self.classes_ = self.estimator_.classes_
         self.n_features_in_ = X.shape[1]
         return self
@@ -91,7 +97,7 @@ class SearchedSVC(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "estimator_")
         return SearchedSVC(kernel=self.kernel, gammas=(self.best_params_["gamma"],),
                            Cs=(self.best_params_["C"],), degree=self.degree, cv=self.cv,
-                           standardize=self.standardize)
+                           standardize=self.best_params_["standardize"])
 
     def decision_function(self, X):
         check_is_fitted(self, "estimator_")
@@ -100,6 +106,13 @@ class SearchedSVC(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)
+
+
+def _gamma_unit(X, standardize):
+    """1/gamma's unit: n_features after standardising, else n_features·Var(X) ("scale")."""
+    if standardize:
+        return X.shape[1]
+    return X.shape[1] * max(float(X.var()), 1e-12)
 
 
 def copy_boundary_points(model, A, B, *, n_steps=30):

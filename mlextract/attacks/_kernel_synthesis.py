@@ -19,10 +19,11 @@ class ActiveSynthesis(Attack):
     """Extract a kernel SVM by synthesising queries on the current copy's boundary.
 
     Round 0 asks ``n_initial`` uniform points of the domain. Each later round
-    fits the copy (an SVM whose kernel width and C are chosen by cross-validation
-    on the answers so far), takes random pairs of *answered* points that the
-    victim labelled differently, bisects each segment on the copy (no queries)
-    to the copy's boundary, and asks the victim there; the answers land where
+    fits the copy (an SVM whose kernel width, C and feature scaling are chosen by
+    cross-validation on the answers so far, searched again each time the answers
+    have doubled and reused in between), takes random pairs of *answered* points
+    that the victim labelled differently, bisects each segment on the copy (no
+    queries) to the copy's boundary, and asks the victim there; the answers land where
     the copy is least sure, so each round corrects its boundary. A share
     ``explore`` of each round stays uniform, to find regions the copy has not
     seen.
@@ -43,9 +44,13 @@ class ActiveSynthesis(Attack):
         starts from the victim's boundary near them rather than only from the
         uniform points of the domain, where a high-dimensional RBF victim answers
         one class almost everywhere.
-    standardize : bool, default=True
-        Whether the copy standardises features before its kernel (see
-        :class:`SearchedSVC`).
+    standardize : {"auto", True, False}, default="auto"
+        The copy's geometry (see :class:`SearchedSVC`): standardise the features
+        before the kernel (True), keep them as asked, with the width in units of
+        scikit-learn's ``"scale"`` (False), or let the cross-validation that
+        picks the width and C pick this too ("auto"). A victim fitted on raw
+        features (pixels, one-hot columns) is copied far better in its own
+        geometry: standardising blows up near-constant features.
     explore : float, default=0.1
     jitter : float, default=0.01
         Gaussian noise added to each synthesised point, as a fraction of each
@@ -57,9 +62,10 @@ class ActiveSynthesis(Attack):
     ``info["rounds"]`` records, per round, the share of the synthesised queries
     the copy mislabelled before seeing them (a confidence: it falls as the copy
     converges, and stays near the noise rate when answers are noisy), and the
-    chosen kernel width; ``info["estimated_agreement"]`` is one minus that share
-    over the last two rounds — a pessimistic estimate, since those points lie on
-    the copy's boundary. The attack always stops within ``n_queries``.
+    chosen kernel width; ``info["searched_at"]`` the numbers of answers at which
+    the width, C and scaling were searched; ``info["estimated_agreement"]`` is
+    one minus that share over the last two rounds — a pessimistic estimate,
+    since those points lie on the copy's boundary. The attack always stops within ``n_queries``.
 
     References
     ----------
@@ -85,7 +91,7 @@ class ActiveSynthesis(Attack):
     outputs = ("label", "proba", "logit")
 
     def __init__(self, *, n_queries=1000, n_initial=None, batch_size=None, kernel="rbf",
-                 seed_points=None, standardize=True, explore=0.1, jitter=0.01,
+                 seed_points=None, standardize="auto", explore=0.1, jitter=0.01,
                  random_state=None):
         self.n_queries = n_queries
         self.n_initial = n_initial
@@ -106,6 +112,10 @@ class ActiveSynthesis(Attack):
                 raise ValueError(f"{name} must be a positive integer; got {v!r}.")
         if self.kernel not in ("rbf", "poly"):
             raise ValueError(f"kernel must be 'rbf' or 'poly'; got {self.kernel!r}.")
+        if self.standardize not in ("auto", True, False):
+            raise ValueError(
+                f"standardize must be 'auto', True or False; got {self.standardize!r}."
+            )
         if not 0 <= self.explore <= 1:
             raise ValueError(f"explore must be in [0, 1]; got {self.explore!r}.")
         if not self.jitter >= 0:
@@ -143,16 +153,19 @@ class ActiveSynthesis(Attack):
         model = SearchedSVC(kernel=self.kernel, Cs=(10, 100, 1000, 10_000),
                             standardize=self.standardize)
         rounds = []
-        searched = None
+        searched, n_searched, searched_at = None, 0, []
         spread = self.jitter * (dom.upper - dom.lower)
         while True:
             if np.unique(y).size < 2:
                 run.model = DummyClassifier(strategy="most_frequent").fit(X, y)
             else:
-                fitting = model if searched is None or len(X) >= n else searched.fixed()
+                # search again whenever the answers have doubled, and at the end
+                again = searched is None or len(X) >= n or len(X) >= 2 * n_searched
+                fitting = model if again else searched.fixed()
                 run.model = fitting.fit(X, y)
                 if fitting is model:
-                    searched = run.model
+                    searched, n_searched = run.model, len(X)
+                    searched_at.append(n_searched)
             if len(X) >= n:
                 break
             m = min(batch, n - len(X))
@@ -170,7 +183,7 @@ class ActiveSynthesis(Attack):
                            "gamma": getattr(searched, "best_params_", {}).get("gamma")})
             X, y = np.vstack([X, Xn]), np.concatenate([y, yn])
         last = [r["copy_error"] for r in rounds[-2:]]
-        run.info.update(rounds=rounds, n_initial=n0,
+        run.info.update(rounds=rounds, n_initial=n0, searched_at=searched_at,
                         estimated_agreement=1.0 - float(np.mean(last)) if last else None,
                         best_params=getattr(searched, "best_params_", None))
         if np.unique(y).size < 2:

@@ -271,5 +271,8 @@ def rbf_svm_extraction(ctx):
             "starves any domain-sampling attack of the other class. 'seed points' = unlabelled "
             "training inputs the attacker holds; they are asked first and counted in the "
             "queries. Victim: SVC() (gamma='scale', C=1) on 75% of the data; test = the rest.",
+            "Copy: SVC whose width, C and feature scaling (standardised, or raw with the width "
+            "in units of 'scale') are chosen by cross-validation on the answers, searched "
+            "again each time the answers double.",
         ],
     )
