@@ -33,6 +33,20 @@ def _threads_to_cores():
 
 
 # ------------------------------------------------------------------ model files
+def load_domain(path=None, *, dataset=None, data_dir=None):
+    """The published domain: a JSON file (``Domain.to_dict`` form), else a named data
+    set's domain, else None."""
+    from .oracles import Domain
+
+    if path:
+        return Domain.from_dict(json.loads(Path(path).read_text()))
+    if dataset:
+        from . import datasets
+
+        return datasets.load(dataset, data_dir=data_dir).domain
+    return None
+
+
 def load_model(path, *, trust_types=(), trust_pickle=False):
     """Load a model saved with skops; refuse pickles unless ``trust_pickle``.
 
@@ -97,16 +111,10 @@ def cmd_datasets(args) -> int:
 
 def cmd_attack(args) -> int:
     from . import attacks
-    from .oracles import Domain, LocalOracle
+    from .oracles import LocalOracle
 
     victim = load_model(args.model, trust_types=args.trust_type, trust_pickle=args.trust_pickle)
-    domain = None
-    if args.domain:
-        domain = Domain.from_dict(json.loads(Path(args.domain).read_text()))
-    elif args.dataset:
-        from . import datasets
-
-        domain = datasets.load(args.dataset, data_dir=args.data_dir).domain
+    domain = load_domain(args.domain, dataset=args.dataset, data_dir=args.data_dir)
     oracle = LocalOracle(
         victim,
         output=args.output,

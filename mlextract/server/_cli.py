@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 __all__ = ["add_command", "build_oracle", "resolve_defense", "resolve_detector"]
@@ -64,21 +63,14 @@ def build_oracle(model, *, output=None, decimals=None, top_k=None, domain=None, 
 
 
 def cmd_serve(args) -> int:
-    from ..cli import load_model
-    from ..oracles import Domain
+    from ..cli import load_domain, load_model
     from ._app import create_app
     from ._keys import KeyStore
     from ._run import serve
     from ._store import QueryStore
 
     model = load_model(args.model, trust_types=args.trust_type, trust_pickle=args.trust_pickle)
-    domain = None
-    if args.domain:
-        domain = Domain.from_dict(json.loads(Path(args.domain).read_text()))
-    elif args.dataset:
-        from .. import datasets
-
-        domain = datasets.load(args.dataset, data_dir=args.data_dir).domain
+    domain = load_domain(args.domain, dataset=args.dataset, data_dir=args.data_dir)
     oracle = build_oracle(model, output=args.output, decimals=args.decimals, top_k=args.top_k,
                           domain=domain, defenses=args.defense or ())
     keys = KeyStore.load(args.keys) if args.keys else None
