@@ -28,6 +28,23 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _die_with_parent():
+    """Ask Linux to send SIGTERM to the server when this process dies.
+
+    ``finally: proc.kill()`` covers exceptions and Ctrl-C, not a SIGKILL of the
+    experiment; without this the server would outlive it and keep its port. Other
+    systems have no such call, and there the server is stopped only by ``finally``.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(pr_set_pdeathsig, signal.SIGTERM) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+
+
 def _start_server(tmp: Path, budget: int):
     import json
 
@@ -47,6 +64,7 @@ def _start_server(tmp: Path, budget: int):
          "--keys", str(tmp / "keys.toml"), "--db", str(tmp / "log.sqlite"),
          "--domain", str(tmp / "domain.json"), "--port", str(port), "--log-level", "warning"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ),
+        preexec_fn=_die_with_parent,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
