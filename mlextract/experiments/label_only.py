@@ -75,9 +75,12 @@ def lowd_meek(ctx):
             f"{len(seeds)} seeds per row; τ = 1e-3·L, so each search costs ⌈log2(1000)⌉ = 10 "
             "queries; w = queries spent on the two sign witnesses.",
             "Target: ≥ 99.9% uniform agreement within the bound. The count always equals the "
-            "bound (w + d searches of 10 queries); agreement reaches 99.9% at d ≤ 10 and falls "
-            "to ~99.6% at d = 50: ten bisection steps read each weight ratio to about 1e-3 of "
-            "the reference, and the errors of d ratios add up in the normal.",
+            "bound (w + d searches of 10 queries on average). Each arc starts with a lever "
+            "B ≈ ½·RMS(weights read)/(w·n)·a so its 5 coarse steps read the weight to a "
+            "relative precision; the other 5 steps per arc go greedily to the brackets that "
+            "misplace the fitted boundary most inside the box (LowdMeek Notes). Before this "
+            "(10 steps per arc on the full chord): 99.83–99.89% at d = 20, 99.59–99.71% at "
+            "d = 50.",
             "Victims trained on make_classification data; domain = the data's bounding box.",
         ],
     )
