@@ -94,7 +94,7 @@ def test_bracket_influence_matches_refitting():
     Q = boundary_sample(wz, bz, 200, rng)
     fast = bracket_influence(searches, wz, bz, u, Q)
     slow = []
-    for i, s in enumerate(searches):
+    for i in range(len(searches)):
         moved = [t.point() + (t.half_span() if k == i else 0) for k, t in enumerate(searches)]
         w2, b2 = boundary_through(moved, u)
         slow.append(np.sum((Q @ (w2 - wz) + (b2 - bz)) ** 2))
