@@ -245,7 +245,25 @@ def _rbf_run(X, y, seed, n_queries, n_unif):
     res = ActiveSynthesis(n_queries=n_queries, pool=pool, random_state=seed).extract(oracle)
     dt = time.perf_counter() - t0
     a, u = _agreements(victim, res.model, Xte, dom, n_unif)
-    return res.n_queries, a, u, res.status, dt, len(pool)
+    return res.n_queries, a, u, res.status, dt, len(pool), Xv, pool, Xte, victim, dom
+
+
+def _rbf_passive(X, Xv, pool, Xte, victim, dom, seed, n_unif):
+    """Agreement of RBF copies given far more passive labels than the budget (no attack).
+
+    Test: an SVC with the victim's own width (gamma = 'scale' of the pool) fitted on
+    every natural input there is outside the test set — the pool and the victim's
+    training inputs, labelled by the victim — best of C in {1, 100, 1e4} on the test
+    set (so optimistic). Uniform: the same SVC (C=100) fitted on 20,000 labelled
+    uniform points and the pool.
+    """
+    gamma = 1.0 / (X.shape[1] * pool.var())
+    Q = np.vstack([pool, Xv])
+    test = max(100 * agreement(victim, SVC(gamma=gamma, C=C).fit(Q, victim.predict(Q)), Xte)
+               for C in (1, 100, 1e4))
+    U = np.vstack([dom.sample(20_000, random_state=seed + 1), pool])
+    far = SVC(gamma=gamma, C=100).fit(U, victim.predict(U))
+    return test, 100 * uniform_agreement(victim, far, dom, n=n_unif)
 
 
 @experiment("rbf_svm_extraction", title="RBF-kernel SVMs from labels: active query synthesis "
@@ -257,19 +275,23 @@ def rbf_svm_extraction(ctx):
     rows = []
     for name, X, y in _rbf_sets(ctx):
         if X is None:
-            rows.append([name, "skipped: data absent (use --data-dir)"] + [None] * 9)
+            rows.append([name, "skipped: data absent (use --data-dir)"] + [None] * 11)
             continue
         runs = [_rbf_run(X, y, ctx.random_state + s, n_queries, n_unif) for s in seeds]
-        q, a, u, status, dt, n_pool = zip(*runs)
+        q, a, u, status, dt, n_pool = list(zip(*runs))[:6]
         met = sum(ai >= 99 and ui >= 98 for ai, ui in zip(a, u))
+        passive = (None, None) if ctx.quick else _rbf_passive(
+            X, *runs[0][6:], ctx.random_state, n_unif)
         rows.append([name, X.shape[1], n_pool[0], float(np.mean(q)), float(np.mean(a)),
                      float(np.min(a)), float(np.mean(u)), float(np.min(u)),
-                     f"{met}/{len(seeds)}", "/".join(sorted(set(status))), float(np.mean(dt))])
+                     f"{met}/{len(seeds)}", "/".join(sorted(set(status))), float(np.mean(dt)),
+                     *passive])
     return Table(
         title="SVC(kernel='rbf') extracted by active query synthesis from a pool "
               f"(mean over {len(seeds)} seed{'s' if len(seeds) > 1 else ''})",
         columns=["victim data", "d", "pool", "queries", "1-R_test %", "min 1-R_test %",
-                 "1-R_unif %", "min 1-R_unif %", "target met", "status", "time s"],
+                 "1-R_unif %", "min 1-R_unif %", "target met", "status", "time s",
+                 "passive test % (all natural labels)", "passive unif % (20k uniform labels)"],
         rows=rows,
         paper=PAPER_2016,
         notes=[
@@ -285,8 +307,16 @@ def rbf_svm_extraction(ctx):
             "the copy's boundary, half bisected on the copy between pool points it labels "
             "differently, 20% uniform points nearest its boundary). Copy: SVC with width, "
             "C ∈ {100, 1e3, 1e4} and scaling chosen by CV, width unit from the pool.",
-            "Status 'success' = the copy's predictions on 4,000 check points changed by "
-            "≤ 0.2% in two consecutive rounds (it may then stop early); 'approximate' = the "
-            "budget ran out while it was still changing.",
+            "Status 'success' = the copy's predictions on 4,000 check points (uniform and "
+            "pool, never asked) changed by ≤ 0.2% in the last two rounds; 'approximate' = "
+            "the budget ran out while it was still changing (stability, not agreement).",
+            "Passive references (full mode, first seed; not attacks, far over budget): an SVC "
+            "with the victim's own width fitted on every natural input outside the test set "
+            "(pool + the victim's training inputs, 3/4 of the data, labelled; best C on the "
+            "test set), and on 20,000 labelled uniform points + the pool. Where the active "
+            "1,000 queries fall short: Adult's boundary runs through the data (3.5% of test "
+            "points at |f| < 0.1) and even 3,750 natural labels give ~97.4% on test; digits' "
+            "victim is far from constant on the box [0, 16]^64 (25% positive) and even "
+            "20,000 uniform labels give ~97.2% on uniform points.",
         ],
     )
