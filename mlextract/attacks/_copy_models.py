@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
@@ -36,6 +36,13 @@ class SearchedSVC(ClassifierMixin, BaseEstimator):
         Standardise the features first (gamma in units of 1/n_features); if
         False, gamma is in units of scikit-learn's ``"scale"``, 1/(n_features·Var X);
         "auto" searches both scalings in the same cross-validation.
+    reference : array-like of shape (m, n_features), default=None
+        Natural inputs that fix the geometry: the standardisation's mean and
+        spread, and Var X in the width unit, are read from them instead of from
+        the fitted points. An attacker holding unlabelled data of the victim's
+        task passes it here: the queried points (boundary and uniform points)
+        are distributed nothing like the data a victim's ``gamma="scale"`` was
+        computed on, and with the data as reference gamma = 1 is that width.
 
     Attributes
     ----------
@@ -47,8 +54,9 @@ class SearchedSVC(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, *, kernel="rbf", gammas=(0.1, 0.3, 1, 3, 10), Cs=(1, 10, 100, 1000),
-                 degree=3, cv=3, standardize=True):
+                 degree=3, cv=3, standardize=True, reference=None):
         self.kernel = kernel
+        self.reference = reference
         self.standardize = standardize
         self.gammas = gammas
         self.Cs = Cs
@@ -63,30 +71,37 @@ class SearchedSVC(ClassifierMixin, BaseEstimator):
                 f"standardize must be True, False or 'auto'; got {self.standardize!r}."
             )
         scalings = (True, False) if self.standardize == "auto" else (bool(self.standardize),)
+        R = X if self.reference is None else np.asarray(self.reference, dtype=np.float64)
+        if R.ndim != 2 or R.shape[1] != X.shape[1] or not np.all(np.isfinite(R)):
+            raise ValueError(
+                f"reference must be a finite (m, {X.shape[1]}) array; got shape {R.shape}."
+            )
         _, counts = np.unique(y, return_counts=True)
         folds = int(min(self.cv, counts.min()))
         n_grid = len(scalings) * len(self.gammas) * len(self.Cs)
         if folds >= 2 and n_grid > 1:
-            pipe = make_pipeline(StandardScaler(), SVC(kernel=self.kernel, degree=self.degree))
-            grid = [{"standardscaler__with_mean": [std], "standardscaler__with_std": [std],
-                     "svc__gamma": [g / _gamma_unit(X, std) for g in self.gammas],
+            pipe = Pipeline([("scaler", self._scaler(True)),
+                             ("svc", SVC(kernel=self.kernel, degree=self.degree))])
+            grid = [{"scaler": [self._scaler(std)],
+                     "svc__gamma": [g / _gamma_unit(R, std) for g in self.gammas],
                      "svc__C": list(self.Cs)} for std in scalings]
             search = GridSearchCV(
                 pipe, grid, cv=StratifiedKFold(folds, shuffle=True, random_state=0),
             ).fit(X, y)
             self.estimator_ = search.best_estimator_
             p = search.best_params_
-            std = p["standardscaler__with_std"]
-            self.best_params_ = {"gamma": p["svc__gamma"] * _gamma_unit(X, std),
+            std = bool(p["scaler"].with_std)
+            self.best_params_ = {"gamma": p["svc__gamma"] * _gamma_unit(R, std),
                                  "C": p["svc__C"], "standardize": std}
         else:
             std = scalings[0]
             g, c = ((self.gammas[0], self.Cs[0]) if len(self.gammas) == len(self.Cs) == 1
                     else (1.0, 100.0))
-            self.estimator_ = make_pipeline(
-                StandardScaler(with_mean=std, with_std=std),
-                SVC(kernel=self.kernel, degree=self.degree, gamma=g / _gamma_unit(X, std), C=c),
-            ).fit(X, y)
+            self.estimator_ = Pipeline([
+                ("scaler", self._scaler(std)),
+                ("svc", SVC(kernel=self.kernel, degree=self.degree,
+                            gamma=g / _gamma_unit(R, std), C=c)),
+            ]).fit(X, y)
             self.best_params_ = {"gamma": g, "C": c, "standardize": std}
         self.classes_ = self.estimator_.classes_
         self.n_features_in_ = X.shape[1]
@@ -97,7 +112,13 @@ class SearchedSVC(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "estimator_")
         return SearchedSVC(kernel=self.kernel, gammas=(self.best_params_["gamma"],),
                            Cs=(self.best_params_["C"],), degree=self.degree, cv=self.cv,
-                           standardize=self.best_params_["standardize"])
+                           standardize=self.best_params_["standardize"],
+                           reference=self.reference)
+
+    def _scaler(self, standardize):
+        if self.reference is None:  # fitted on the points (each fold's) as usual
+            return StandardScaler(with_mean=standardize, with_std=standardize)
+        return _ReferenceScaler(self.reference, with_std=standardize)
 
     def decision_function(self, X):
         check_is_fitted(self, "estimator_")
@@ -106,6 +127,32 @@ class SearchedSVC(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)
+
+
+class _ReferenceScaler(TransformerMixin, BaseEstimator):
+    """Standardise (or not) with the mean and spread of fixed reference data.
+
+    ``fit`` ignores its input: the geometry comes from ``reference`` alone.
+    """
+
+    def __init__(self, reference, *, with_std=True):
+        self.reference = reference
+        self.with_std = with_std
+
+    def fit(self, X, y=None):
+        R = np.asarray(self.reference, dtype=np.float64)
+        if self.with_std:
+            self.mean_ = R.mean(axis=0)
+            scale = R.std(axis=0)
+            self.scale_ = np.where(scale > 0, scale, 1.0)
+        else:
+            self.mean_ = np.zeros(R.shape[1])
+            self.scale_ = np.ones(R.shape[1])
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "scale_")
+        return (np.asarray(X, dtype=np.float64) - self.mean_) / self.scale_
 
 
 def _gamma_unit(X, standardize):

@@ -75,9 +75,12 @@ def lowd_meek(ctx):
             f"{len(seeds)} seeds per row; τ = 1e-3·L, so each search costs ⌈log2(1000)⌉ = 10 "
             "queries; w = queries spent on the two sign witnesses.",
             "Target: ≥ 99.9% uniform agreement within the bound. The count always equals the "
-            "bound (w + d searches of 10 queries); agreement reaches 99.9% at d ≤ 10 and falls "
-            "to ~99.6% at d = 50: ten bisection steps read each weight ratio to about 1e-3 of "
-            "the reference, and the errors of d ratios add up in the normal.",
+            "bound (w + d searches of 10 queries on average). Each arc starts with a lever "
+            "B ≈ ½·RMS(weights read)/(w·n)·a so its 5 coarse steps read the weight to a "
+            "relative precision; the other 5 steps per arc go greedily to the brackets that "
+            "misplace the fitted boundary most inside the box (LowdMeek Notes). Before this "
+            "(10 steps per arc on the full chord): 99.83–99.89% at d = 20, 99.59–99.71% at "
+            "d = 50.",
             "Victims trained on make_classification data; domain = the data's bounding box.",
         ],
     )
@@ -231,48 +234,89 @@ def _adult(ctx):
     return np.column_stack(cols), y
 
 
+def _rbf_run(X, y, seed, n_queries, n_unif):
+    """One victim, one seed: victim on half the data, the attacker's pool and test a quarter."""
+    Xv, Xr, yv, _ = train_test_split(X, y, test_size=0.5, random_state=seed)
+    pool, Xte = train_test_split(Xr, test_size=0.5, random_state=seed)
+    victim = SVC(kernel="rbf").fit(Xv, yv)
+    dom = Domain.from_data(X)
+    oracle = LocalOracle(victim, output="label", domain=dom)
+    t0 = time.perf_counter()
+    res = ActiveSynthesis(n_queries=n_queries, pool=pool, random_state=seed).extract(oracle)
+    dt = time.perf_counter() - t0
+    a, u = _agreements(victim, res.model, Xte, dom, n_unif)
+    return res.n_queries, a, u, res.status, dt, len(pool), Xv, pool, Xte, victim, dom
+
+
+def _rbf_passive(X, Xv, pool, Xte, victim, dom, seed, n_unif):
+    """Agreement of RBF copies given far more passive labels than the budget (no attack).
+
+    Test: an SVC with the victim's own width (gamma = 'scale' of the pool) fitted on
+    every natural input there is outside the test set — the pool and the victim's
+    training inputs, labelled by the victim — best of C in {1, 100, 1e4} on the test
+    set (so optimistic). Uniform: the same SVC (C=100) fitted on 20,000 labelled
+    uniform points and the pool.
+    """
+    gamma = 1.0 / (X.shape[1] * pool.var())
+    Q = np.vstack([pool, Xv])
+    test = max(100 * agreement(victim, SVC(gamma=gamma, C=C).fit(Q, victim.predict(Q)), Xte)
+               for C in (1, 100, 1e4))
+    U = np.vstack([dom.sample(20_000, random_state=seed + 1), pool])
+    far = SVC(gamma=gamma, C=100).fit(U, victim.predict(U))
+    return test, 100 * uniform_agreement(victim, far, dom, n=n_unif)
+
+
 @experiment("rbf_svm_extraction", title="RBF-kernel SVMs from labels: active query synthesis "
             "(Chandrasekaran et al. 2020)", order=43)
 def rbf_svm_extraction(ctx):
     n_queries = 300 if ctx.quick else 1000
-    n_seed = 100
+    seeds = [0] if ctx.quick else [0, 1, 2]
     n_unif = 20_000 if ctx.quick else 100_000
     rows = []
     for name, X, y in _rbf_sets(ctx):
         if X is None:
-            rows.append([name, "skipped: data absent (use --data-dir)"] + [None] * 6)
+            rows.append([name, "skipped: data absent (use --data-dir)"] + [None] * 11)
             continue
-        Xtr, Xte, ytr, _ = train_test_split(X, y, random_state=ctx.random_state)
-        victim = SVC(kernel="rbf").fit(Xtr, ytr)
-        dom = Domain.from_data(X)
-        for seeded in ([False] if X.shape[1] <= 2 else [False, True]):
-            oracle = LocalOracle(victim, output="label", domain=dom)
-            rng = np.random.default_rng(ctx.random_state)
-            seeds = Xtr[rng.permutation(len(Xtr))[:n_seed]] if seeded else None
-            t0 = time.perf_counter()
-            res = ActiveSynthesis(n_queries=n_queries, seed_points=seeds,
-                                  explore=0.2 if seeded else 0.1,
-                                  random_state=ctx.random_state).extract(oracle)
-            dt = time.perf_counter() - t0
-            a, u = _agreements(victim, res.model, Xte, dom, n_unif)
-            rows.append([name, X.shape[1], n_seed if seeded else 0, res.n_queries, a, u,
-                         res.status, dt])
+        runs = [_rbf_run(X, y, ctx.random_state + s, n_queries, n_unif) for s in seeds]
+        q, a, u, status, dt, n_pool = list(zip(*runs))[:6]
+        met = sum(ai >= 99 and ui >= 98 for ai, ui in zip(a, u))
+        passive = (None, None) if ctx.quick else _rbf_passive(
+            X, *runs[0][6:], ctx.random_state, n_unif)
+        rows.append([name, X.shape[1], n_pool[0], float(np.mean(q)), float(np.mean(a)),
+                     float(np.min(a)), float(np.mean(u)), float(np.min(u)),
+                     f"{met}/{len(seeds)}", "/".join(sorted(set(status))), float(np.mean(dt)),
+                     *passive])
     return Table(
-        title="SVC(kernel='rbf') extracted by active query synthesis",
-        columns=["victim data", "d", "seed points", "queries", "1-R_test %", "1-R_unif %",
-                 "status", "time s"],
+        title="SVC(kernel='rbf') extracted by active query synthesis from a pool "
+              f"(mean over {len(seeds)} seed{'s' if len(seeds) > 1 else ''})",
+        columns=["victim data", "d", "pool", "queries", "1-R_test %", "min 1-R_test %",
+                 "1-R_unif %", "min 1-R_unif %", "target met", "status", "time s",
+                 "passive test % (all natural labels)", "passive unif % (20k uniform labels)"],
         rows=rows,
         paper=PAPER_2016,
         notes=[
             "Target: ≥ 99% test and ≥ 98% uniform agreement with ≤ 1,000 queries on three of "
-            "the four (the paper: ~2,050 queries).",
-            "Without seed points the attacker knows only the domain (the data's bounding box): "
-            "in high dimension the victim answers one class on almost all of the box, which "
-            "starves any domain-sampling attack of the other class. 'seed points' = unlabelled "
-            "training inputs the attacker holds; they are asked first and counted in the "
-            "queries. Victim: SVC() (gamma='scale', C=1) on 75% of the data; test = the rest.",
-            "Copy: SVC whose width, C and feature scaling (standardised, or raw with the width "
-            "in units of 'scale') are chosen by cross-validation on the answers, searched "
-            "again each time the answers double.",
+            "the four (the paper: ~2,050 queries). 'target met' counts seeds meeting both.",
+            "Per seed the data is split: the victim SVC() (gamma='scale', C=1) is trained on "
+            "half; of the other half, one part is the attacker's unlabelled pool "
+            "(Chandrasekaran et al.'s pool setting: natural data, no labels) and the other the "
+            "held-out test set. Pool points are paid for only when asked. Uniform agreement "
+            f"on {n_unif:,} uniform points of the data's bounding box.",
+            "Same settings for every victim: ActiveSynthesis(n_queries, pool) with its "
+            "defaults (10% initial: pool and uniform; rounds of 5%: half pool points nearest "
+            "the copy's boundary, half bisected on the copy between pool points it labels "
+            "differently, 20% uniform points nearest its boundary). Copy: SVC with width, "
+            "C ∈ {100, 1e3, 1e4} and scaling chosen by CV, width unit from the pool.",
+            "Status 'success' = the copy's predictions on 4,000 check points (uniform and "
+            "pool, never asked) changed by ≤ 0.2% in the last two rounds; 'approximate' = "
+            "the budget ran out while it was still changing (stability, not agreement).",
+            "Passive references (full mode, first seed; not attacks, far over budget): an SVC "
+            "with the victim's own width fitted on every natural input outside the test set "
+            "(pool + the victim's training inputs, 3/4 of the data, labelled; best C on the "
+            "test set), and on 20,000 labelled uniform points + the pool. Where the active "
+            "1,000 queries fall short: Adult's boundary runs through the data (3.5% of test "
+            "points at |f| < 0.1) and even 3,750 natural labels give ~97.4% on test; digits' "
+            "victim is far from constant on the box [0, 16]^64 (25% positive) and even "
+            "20,000 uniform labels give ~97.2% on uniform points.",
         ],
     )

@@ -79,3 +79,22 @@ def test_active_synthesis_searches_again_as_answers_double():
     # each doubling point is the first round at or past twice the last search
     assert at[:-1] == [20, 40, 80, 160]
     assert res.info["best_params"]["standardize"] in (True, False)
+
+
+def test_reference_fixes_geometry():
+    X, victim = _raw_victim_data(200, 0)
+    R, _ = _raw_victim_data(300, 2)
+    y = victim.predict(X)
+    raw = SearchedSVC(gammas=(1,), Cs=(100,), standardize=False, reference=R).fit(X, y)
+    assert raw.estimator_[-1].gamma == pytest.approx(1 / (R.shape[1] * R.var()))
+    std = SearchedSVC(gammas=(1,), Cs=(100,), standardize=True, reference=R).fit(X, y)
+    scaled = std.estimator_[0].transform(X)
+    assert np.allclose(scaled, (X - R.mean(axis=0)) / R.std(axis=0))
+    # the search keeps the reference; fixed() refits the same copy without searching
+    both = SearchedSVC(gammas=(0.3, 1, 3), Cs=(10, 1000), standardize="auto",
+                       reference=R).fit(X, y)
+    again = both.fixed().fit(X, y)
+    assert again.reference is R and again.best_params_ == both.best_params_
+    assert np.array_equal(again.predict(R), both.predict(R))
+    with pytest.raises(ValueError, match="reference must be"):
+        SearchedSVC(reference=np.ones((4, 3))).fit(X, y)

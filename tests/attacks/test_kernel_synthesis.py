@@ -17,7 +17,9 @@ def test_moons_rbf_svm():
     dom = Domain.from_data(X)
     res = ActiveSynthesis(n_queries=300, batch_size=40, random_state=0).extract(
         LocalOracle(victim, output="label", domain=dom))
-    assert res.status == "success" and res.n_queries == 300
+    assert res.n_queries == 300
+    # success is claimed only when the copy's check-point predictions settled
+    assert (res.status == "success") == (max(res.info["changes"][-2:]) <= 0.002)
     assert agreement(victim, res.model, X) > 0.97
     assert uniform_agreement(victim, res.model, dom, n=20_000) > 0.97
     errors = [r["copy_error"] for r in res.info["rounds"]]
@@ -39,6 +41,46 @@ def test_noise_terminates_within_budget():
     assert res.n_queries == 150
     assert np.mean([r["copy_error"] for r in res.info["rounds"]]) > 0.1  # the noise shows
     assert res.info["estimated_agreement"] < 0.9
+    # the copy keeps moving under noise: no success is claimed
+    assert res.status == "approximate" and "before the copy settled" in res.message
+    assert min(res.info["changes"]) > 0.002
+
+
+@pytest.mark.timeout(60)
+def test_stop_early_only_when_settled_and_success_is_earned():
+    X, y = make_moons(400, noise=0.2, random_state=1)
+    victim = SVC().fit(X, y)
+    dom = Domain.from_data(X)
+    res = ActiveSynthesis(n_queries=1000, batch_size=40, stop_early=True,
+                          random_state=0).extract(LocalOracle(victim, output="label", domain=dom))
+    assert res.status == "success" and res.n_queries < 1000
+    assert max(res.info["changes"][-2:]) <= 0.002
+    assert uniform_agreement(victim, res.model, dom, n=20_000) > 0.99
+
+
+@pytest.mark.timeout(60)
+def test_pool_setting_high_dimension():
+    # a 10-d RBF victim whose positive class is a small region: uniform points of the box
+    # almost never show it, the attacker's unlabelled pool does
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(900, 10))
+    y = (np.linalg.norm(Z[:, :3] - 0.5, axis=1) < 1.2).astype(int)
+    victim = SVC(C=10).fit(Z[:450], y[:450])
+    pool, X_test = Z[450:700], Z[700:]
+    dom = Domain.from_data(Z)
+    oracle = LocalOracle(victim, output="label", domain=dom)
+    res = ActiveSynthesis(n_queries=400, pool=pool, random_state=0).extract(oracle)
+    assert res.n_queries == oracle.n_queries == 400
+    assert agreement(victim, res.model, X_test) >= 0.95
+    assert uniform_agreement(victim, res.model, dom, n=20_000) > 0.99
+    # the same budget without the pool misses most of the small positive region
+    blind = ActiveSynthesis(n_queries=400, random_state=0).extract(
+        LocalOracle(victim, output="label", domain=dom))
+    assert agreement(victim, blind.model, X_test) < 0.9
+    # only the pool points the attack chose were asked: each at most once
+    asked = oracle.log.X
+    hits = (asked[:, None, :] == pool[None]).all(axis=2)
+    assert hits.sum(axis=0).max() == 1 and 0 < hits.any(axis=0).sum() < len(pool)
 
 
 def test_bad_input_and_zero_budget():
@@ -51,3 +93,9 @@ def test_bad_input_and_zero_budget():
         ActiveSynthesis(n_queries=0).extract(oracle)
     res = ActiveSynthesis().extract(oracle, budget=0)
     assert res.status == "budget_exhausted" and res.n_queries == 0
+    with pytest.raises(ValueError, match="pool must be"):
+        ActiveSynthesis(pool=np.ones((3, 5))).extract(oracle)
+    with pytest.raises(ValueError, match="pool contains NaN"):
+        ActiveSynthesis(pool=np.full((3, 2), np.nan)).extract(oracle)
+    with pytest.raises(ValueError, match="tol must be"):
+        ActiveSynthesis(tol=1.5).extract(oracle)

@@ -6,7 +6,13 @@ from sklearn.linear_model import LogisticRegression, Perceptron
 from sklearn.svm import SVC, SVR, LinearSVC
 
 from mlextract.attacks import LowdMeek
-from mlextract.attacks._lowd_meek import lowd_meek_query_bound
+from mlextract.attacks._lowd_meek import (
+    Search,
+    boundary_sample,
+    boundary_through,
+    bracket_influence,
+    lowd_meek_query_bound,
+)
 from mlextract.metrics import parameter_error, uniform_agreement
 from mlextract.oracles import Domain, LabelOnly, LocalOracle
 
@@ -33,6 +39,67 @@ def test_recovers_linear_victims(victim):
     assert res.info["n_searches"] == 5
     assert parameter_error(victim, res.model, up_to="scale") < 0.01
     assert uniform_agreement(victim, res.model, dom, n=20_000) > 0.995
+
+
+@pytest.mark.parametrize("d, seed", [(20, 0), (20, 1), (50, 0), (50, 1)])
+def test_high_dimension_999_within_the_formula(d, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (500, d)) * rng.uniform(0.5, 3, d)
+    w = rng.normal(size=d)
+    oracle = LocalOracle(lambda Z: (Z @ w > 0.3).astype(int), classes=[0, 1],
+                         domain=Domain.from_data(X))
+    res = LowdMeek(random_state=seed).extract(oracle)
+    assert res.status == "success", res.message
+    assert res.n_queries == oracle.n_queries == lowd_meek_query_bound(
+        res.info["n_witness"], d, 1e-3)
+    victim = LogisticRegression().fit(X, X @ w > 0.3)  # the same boundary as a model
+    victim.coef_, victim.intercept_ = w[None, :], np.array([-0.3])
+    assert uniform_agreement(victim, res.model, oracle.domain, n=50_000) >= 0.999
+    assert parameter_error(victim, res.model, up_to="scale") < 0.01
+
+
+def test_a_weight_beyond_the_lever_is_searched_again_on_the_full_chord():
+    # nine small weights read first set a short lever; the tenth is 100 times larger
+    d = 10
+    X = np.random.default_rng(0).uniform(-1, 1, (300, d))
+    w = np.full(d, 0.05)
+    w[0], w[-1] = 1.0, 5.0
+    oracle = LocalOracle(lambda Z: (Z @ w > 0.1).astype(int), classes=[0, 1],
+                         domain=Domain.from_data(X))
+    res = LowdMeek(random_state=0).extract(oracle)
+    assert res.info["n_full_chord_retries"] >= 1
+    assert res.status == "success" and res.n_queries <= res.info["query_bound"]
+    victim = LogisticRegression().fit(X, X @ w > 0.1)
+    victim.coef_, victim.intercept_ = w[None, :], np.array([-0.1])
+    assert uniform_agreement(victim, res.model, oracle.domain, n=50_000) >= 0.999
+
+
+def test_bracket_influence_matches_refitting():
+    # the greedy's first-order score against refitting with each point moved
+    rng = np.random.default_rng(0)
+    d = 4
+    w, b = rng.normal(size=d), 0.2
+    u = w / np.linalg.norm(w) + 0.3 * rng.normal(size=d)
+    u /= np.linalg.norm(u)
+    searches = []
+    for _ in range(d + 1):  # segments across the boundary with small random brackets
+        p = rng.uniform(-0.5, 0.5, d)
+        p -= (w @ p + b) / (w @ w) * w
+        v = rng.normal(size=d)
+        s = Search.segment(p - v, p + v)
+        width = rng.uniform(1e-5, 1e-4)
+        s.t_neg, s.t_pos = 0.5 - width * rng.random(), 0.5 + width * rng.random()
+        searches.append(s)
+    wz, bz = boundary_through([s.point() for s in searches], u)
+    Q = boundary_sample(wz, bz, 200, rng)
+    fast = bracket_influence(searches, wz, bz, u, Q)
+    slow = []
+    for i in range(len(searches)):
+        moved = [t.point() + (t.half_span() if k == i else 0) for k, t in enumerate(searches)]
+        w2, b2 = boundary_through(moved, u)
+        slow.append(np.sum((Q @ (w2 - wz) + (b2 - bz)) ** 2))
+    assert np.allclose(fast, slow, rtol=1e-3)
+    assert np.allclose(Q @ wz + bz, 0, atol=1e-9) and np.all(np.abs(Q) <= 1)
 
 
 def test_query_bound_formula():
