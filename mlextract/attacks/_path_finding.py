@@ -162,14 +162,27 @@ class _Extraction:
     # ------------------------------------------------------------ the phases
     def _identify_feature(self, q, missing, key):
         """The field tested by the node ``q`` stops at, or None if it is a leaf."""
-        def supplied(fields):
+        def supplied(fields, values=None):
             x = q.copy()
             for fi in fields:
-                self.fields[fi].put(x, self.fields[fi].default())
+                f = self.fields[fi]
+                f.put(x, f.default() if values is None else values[fi])
             return _key((yield x[None, :], "identify")[0]) != key
 
         if not (yield from supplied(missing)):
-            return None
+            # One completion that answers like the node does not make it a leaf: it may
+            # reach a descendant that holds the same distribution (a node of 4 samples
+            # split 2/2 above a leaf of 2 that splits alike). An impure answer may be
+            # such a node: a second completion, every field elsewhere, settles it (a
+            # pure node is a leaf or answers alike everywhere below).
+            if self._pure(key):
+                return None
+            rng = self.run.rng
+            other = {fi: (self.fields[fi].sample(rng, *self.fields[fi].full())
+                          if self.fields[fi].ordered else self.fields[fi].n_values - 1)
+                     for fi in missing}
+            if not (yield from supplied(missing, other)):
+                return None
         cand = sorted(missing, key=lambda fi: -self.usage[fi])
         while len(cand) > 1:
             half, other, wh, wo = [], [], 0.0, 0.0
@@ -248,7 +261,11 @@ class _Extraction:
                 pts[c] = a
         groups: dict[bytes, list] = {}
         for c in cats:
-            groups.setdefault(_key(pts[c]), []).append(c)
+            k = _key(pts[c])
+            # A pure answer may be held by several leaves: categories that answer it
+            # are kept apart (one cell each) rather than assumed to reach one node.
+            # (top-down; bottom-up's grid checks probe every category in every leaf)
+            groups.setdefault((k, c) if self.top_down and self._pure(k) else k, []).append(c)
         return [(frozenset(g), g[0], pts[g[0]]) for g in groups.values()]
 
     def _children(self, q, box, fi, segments, kind_after):
@@ -349,10 +366,16 @@ class _Extraction:
         if not self.top_down or big is not None and len(sets[big]) < 4 * max(
                 [2] + [len(sets[fi]) for fi in corners if fi in sets and fi != big]):
             big = None
+        suspicious = self._suspicious(node)
+        if suspicious and self.top_down and any(self.fields[fi].ordered for fi in corners):
+            # An answer other cells may hold: a row that moves several fields at once
+            # may cross a hidden cut and land in a look-alike leaf; add rows that move
+            # one ordered field each.
+            return (yield from self._verify_alone(node, room, corners, sets))
         rest = [fi for fi in corners if fi != big]
         n_star = len(sets[big]) - 1 if big is not None else 0
         n_pts = max([2] + [len(sets[fi]) for fi in rest if fi in sets]) if rest else 0
-        n_rand = self.n_checks if self._suspicious(node) else 0
+        n_rand = self.n_checks if suspicious else 0
         if n_star + n_pts + n_rand == 0:
             node.kind = "expand" if self.top_down else "leaf"
             return []
@@ -381,6 +404,56 @@ class _Extraction:
         bad = [r for r, a in enumerate(answers) if _key(a) != key]
         if not bad:
             node.kind = "expand" if self.top_down else "leaf"
+            return []
+        return (yield from self._split_at(node, room, X[bad[0]]))
+
+    def _verify_alone(self, node, room, corners, sets):
+        """Box checks of a cell whose answer other cells may hold (top-down).
+
+        Each ordered field alone at both ends of its range in the box (a hidden cut's
+        far side is then the cell's neighbour along that field, which answers
+        otherwise unless it splits alike too), the corners (every field moved
+        together: the r-th category of each set field, alternate ends of each
+        ordered field; islands behind two hidden cuts), then ``n_checks`` random
+        points of the box.
+        """
+        q, box = node.q, node.box
+        rows = []
+        for fi in corners:
+            f = self.fields[fi]
+            if f.ordered:
+                for v in dict.fromkeys(box[fi]):
+                    if v != self._index_of(f, q):
+                        x = q.copy()
+                        f.put(x, v)
+                        rows.append(x)
+        # and the corners: every field moves together (the r-th category of each set
+        # field, both ends of each ordered field): islands behind two hidden cuts
+        n_pts = max([2] + [len(sets[fi]) for fi in corners if fi in sets])
+        for r in range(n_pts):
+            x = q.copy()
+            for fi in corners:
+                f = self.fields[fi]
+                f.put(x, box[fi][r % 2] if f.ordered else sets[fi][(r + 1) % len(sets[fi])])
+            rows.append(x)
+        rng = self.run.rng
+        for _ in range(self.n_checks):
+            x = q.copy()
+            for fi in room:
+                f = self.fields[fi]
+                if f.ordered:
+                    f.put(x, f.sample(rng, box[fi][0], box[fi][1]))
+                else:
+                    f.put(x, int(rng.choice(sets[fi])))
+            rows.append(x)
+        if not rows:
+            node.kind = "expand"
+            return []
+        X = np.array(rows)
+        answers = yield X, "verify"
+        bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
+        if not bad:
+            node.kind = "expand"
             return []
         return (yield from self._split_at(node, room, X[bad[0]]))
 
@@ -499,6 +572,14 @@ class _Extraction:
         new = yield from self._split_at(node, room, rows[bad[0]])
         return new
 
+    def _pure(self, key):
+        """Is the answer of this key pure (one class, probability 1)? Regression
+        values and labels: never (a descendant may hold the same value)."""
+        if self.oracle.output != "proba":
+            return False
+        a = np.frombuffer(key, dtype=np.float64)
+        return bool(a.size and a.max() >= 1.0)
+
     def _suspicious(self, node):
         """Could another region answer like this cell? (a pure or an already seen answer)
 
@@ -527,7 +608,9 @@ class _Extraction:
         """
         q = node.q
         missing = [fi for fi, f in enumerate(self.fields) if not f.supplied(q)]
-        fi = (yield from self._identify_feature(q, missing, node.key)) if missing else None
+        # a pure node holds one class below it too: a leaf for the copy, no query
+        fi = (yield from self._identify_feature(q, missing, node.key)) if missing and not (
+            self._pure(node.key)) else None
         if fi is None:
             node.kind = "leaf"
             return []
@@ -859,7 +942,7 @@ class PathFinding(Attack):
     name = "path_finding"
     outputs = ("proba", "label", "value")
 
-    def __init__(self, *, mode="auto", n_refine=8, n_checks=None, grid_checks=None,
+    def __init__(self, *, mode="auto", n_refine=64, n_checks=None, grid_checks=None,
                  random_state=None):
         self.mode = mode
         self.n_refine = n_refine
