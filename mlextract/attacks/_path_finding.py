@@ -860,10 +860,12 @@ class PathFinding(Attack):
         ``"bottom_up"`` uses complete queries only and rebuilds the partition of the
         domain into leaves. ``"auto"``: top-down when the oracle allows missing
         features.
-    n_refine : int, default=8
+    n_refine : int, default=64
         At most this many extra probes per line search when the node's answer is not
         a mixture of the answers found below it (a cut hidden between two leaves that
-        answer alike); only for probability and value answers.
+        answer alike); only for probability and value answers. Each probe bisects the
+        widest gap between probes that answer alike, so a region of width w of the
+        range needs about 1/w probes; they are spent only where the mixture fails.
     n_checks : int, default=None
         Random points of a cell's box queried besides its corners when its answer is
         pure or already seen elsewhere, a guard against distinct leaves that answer
@@ -910,6 +912,15 @@ class PathFinding(Attack):
     "approximate" and ``info["alike_leaves"]`` lists those answers: every probe
     agreed, but the copy is not proved equal. Label answers identify leaves only by
     class, so the copy is then approximate too.
+
+    Pure answers (probability 1 for one class) are the usual look-alikes, and
+    top-down treats them apart: a pure node is a leaf for the copy (everything below
+    it answers alike), categories that answer a pure class are not grouped into one
+    cell (each may reach another leaf of that class, behind which cuts differ), a
+    cell with a pure or already seen answer is checked with each ordered field
+    moved alone to both ends of its box besides the corners, and an impure node
+    whose completion answers like it is tried with a second completion before it
+    is taken for a leaf (a descendant may hold its distribution).
 
     The structure is identifiable only up to equivalent rewrites: consecutive cuts on
     one feature can nest in any order, and a cut hidden behind a re-tested feature
