@@ -174,8 +174,9 @@ class _Extraction:
             # reach a descendant that holds the same distribution (a node of 4 samples
             # split 2/2 above a leaf of 2 that splits alike). An impure answer may be
             # such a node: a second completion, every field elsewhere, settles it (a
-            # pure node is a leaf or answers alike everywhere below).
-            if self._pure(key):
+            # pure node is a leaf or answers alike everywhere below; a regression
+            # node's mean is a descendant's only by coincidence).
+            if self._pure(key) or self.oracle.output == "value":
                 return None
             rng = self.run.rng
             other = {fi: (self.fields[fi].sample(rng, *self.fields[fi].full())
@@ -367,10 +368,12 @@ class _Extraction:
                 [2] + [len(sets[fi]) for fi in corners if fi in sets and fi != big]):
             big = None
         suspicious = self._suspicious(node)
-        if suspicious and self.top_down and any(self.fields[fi].ordered for fi in corners):
-            # An answer other cells may hold: a row that moves several fields at once
-            # may cross a hidden cut and land in a look-alike leaf; add rows that move
-            # one ordered field each.
+        if self.top_down and suspicious and self.oracle.output != "value" and any(
+                self.fields[fi].ordered for fi in corners):
+            # A pure class, a label or a distribution seen in another cell may be held
+            # by several leaves: a row that moves several fields at once may cross a
+            # hidden cut and land in a look-alike leaf; add rows that move one ordered
+            # field each. (A regression value is seen again only at the same node.)
             return (yield from self._verify_alone(node, room, corners, sets))
         rest = [fi for fi in corners if fi != big]
         n_star = len(sets[big]) - 1 if big is not None else 0
