@@ -49,13 +49,14 @@ class _Node:
     """
 
     __slots__ = ("kind", "q", "box", "answer", "key", "column", "threshold", "codes",
-                 "left", "right", "describe", "exact", "grid", "grid_round")
+                 "left", "right", "describe", "exact", "grid", "grid_round", "witness")
 
     def __init__(self, kind, q=None, box=None, answer=None, key=None, exact=()):
         self.kind, self.q, self.box, self.answer, self.key = kind, q, box, answer, key
         self.exact = frozenset(exact)
         self.grid = None
         self.grid_round = 0
+        self.witness = ()
         self.column = self.threshold = self.codes = self.left = self.right = None
         self.describe = None
 
@@ -138,6 +139,7 @@ class _Extraction:
             0 if top_down else 64)
         self.grid_rounds = 6 if self.grid_cap else 0
         self.n_grid_splits = 0
+        self.n_witnesses = 0
 
     # ----------------------------------------------------------------- queries
     def ask(self, X, phase):
@@ -403,12 +405,13 @@ class _Extraction:
                     f.put(X[r], f.sample(rng, box[fi][0], box[fi][1]))
                 else:
                     f.put(X[r], int(rng.choice(sets[fi])))
+        X = self._with_witnesses(node, X)
         answers = yield X, "verify"
         bad = [r for r, a in enumerate(answers) if _key(a) != key]
         if not bad:
             node.kind = "expand" if self.top_down else "leaf"
             return []
-        return (yield from self._split_at(node, room, X[bad[0]]))
+        return (yield from self._split_keeping(node, room, X[bad]))
 
     def _verify_alone(self, node, room, corners, sets):
         """Box checks of a cell whose answer other cells may hold (top-down).
@@ -452,13 +455,44 @@ class _Extraction:
         if not rows:
             node.kind = "expand"
             return []
-        X = np.array(rows)
+        X = self._with_witnesses(node, np.array(rows))
         answers = yield X, "verify"
         bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
         if not bad:
             node.kind = "expand"
             return []
-        return (yield from self._split_at(node, room, X[bad[0]]))
+        return (yield from self._split_keeping(node, room, X[bad]))
+
+    def _split_keeping(self, node, room, Z):
+        """Split at the first point of Z that answers otherwise; the other such points
+        are kept as witnesses by the new cells whose boxes hold them (checked again
+        there from the log, at no cost: a region found once is not lost)."""
+        new = yield from self._split_at(node, room, Z[0])
+        for z in Z[1:]:
+            for cell in new:
+                if self._holds(cell, z):
+                    cell.witness = cell.witness + (z,)
+                    self.n_witnesses += 1
+                    break
+        return new
+
+    def _holds(self, node, x):
+        """Is x inside the node's box on every field it supplies?"""
+        for fi, f in enumerate(self.fields):
+            if not f.supplied(x):
+                continue
+            b = node.box[fi]
+            if f.ordered:
+                if not b[0] <= self._index_of(f, x) <= b[1]:
+                    return False
+            elif f.category(x) not in b:
+                return False
+        return True
+
+    def _with_witnesses(self, node, X):
+        W = [z for z in node.witness if self._holds(node, z)]
+        node.witness = ()
+        return np.vstack([X] + [w[None, :] for w in W]) if W else X
 
     def _split_at(self, node, room, z):
         """``z`` (in the node's box) answers otherwise: find the hidden cut and split.
@@ -572,7 +606,7 @@ class _Extraction:
         if not bad:
             return []
         self.n_grid_splits += 1
-        new = yield from self._split_at(node, room, rows[bad[0]])
+        new = yield from self._split_keeping(node, room, rows[bad])
         return new
 
     def _pure(self, key):
@@ -1052,6 +1086,7 @@ class PathFinding(Attack):
             "n_hidden_splits": ex.n_hidden,
             "n_mixture_refinements": ex.n_hull_failures,
             "n_grid_splits": ex.n_grid_splits,
+            "n_witnesses": ex.n_witnesses,
             "complete": complete,
             "unresolved": list(ex.unresolved),
         })

@@ -545,11 +545,12 @@ def test_categories_with_the_same_pure_answer_are_not_assumed_to_reach_one_leaf(
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("seed", [8, 32])
+@pytest.mark.parametrize("seed", [8, 32, 56])
 def test_pure_cells_are_checked_one_ordered_field_at_a_time(seed):
     # noisy labels on three continuous features: cells that answer a pure class cross
     # hidden cuts whose far side another pure leaf of that class answers when every
-    # field moves at once; moving one field at a time finds them
+    # field moves at once; moving one field at a time finds them (seed 56: and a
+    # region found by a check is kept as a witness by the cells of the split)
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1, 1, (400, 3))
     y = ((X[:, 0] > 0) ^ (X[:, 1] * X[:, 2] > 0.1)).astype(int) + (rng.random(400) < 0.2)
