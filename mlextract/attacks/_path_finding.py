@@ -49,13 +49,14 @@ class _Node:
     """
 
     __slots__ = ("kind", "q", "box", "answer", "key", "column", "threshold", "codes",
-                 "left", "right", "describe", "exact", "grid", "grid_round")
+                 "left", "right", "describe", "exact", "grid", "grid_round", "witness")
 
     def __init__(self, kind, q=None, box=None, answer=None, key=None, exact=()):
         self.kind, self.q, self.box, self.answer, self.key = kind, q, box, answer, key
         self.exact = frozenset(exact)
         self.grid = None
         self.grid_round = 0
+        self.witness = ()
         self.column = self.threshold = self.codes = self.left = self.right = None
         self.describe = None
 
@@ -138,6 +139,7 @@ class _Extraction:
             0 if top_down else 64)
         self.grid_rounds = 6 if self.grid_cap else 0
         self.n_grid_splits = 0
+        self.n_witnesses = 0
 
     # ----------------------------------------------------------------- queries
     def ask(self, X, phase):
@@ -162,14 +164,28 @@ class _Extraction:
     # ------------------------------------------------------------ the phases
     def _identify_feature(self, q, missing, key):
         """The field tested by the node ``q`` stops at, or None if it is a leaf."""
-        def supplied(fields):
+        def supplied(fields, values=None):
             x = q.copy()
             for fi in fields:
-                self.fields[fi].put(x, self.fields[fi].default())
+                f = self.fields[fi]
+                f.put(x, f.default() if values is None else values[fi])
             return _key((yield x[None, :], "identify")[0]) != key
 
         if not (yield from supplied(missing)):
-            return None
+            # One completion that answers like the node does not make it a leaf: it may
+            # reach a descendant that holds the same distribution (a node of 4 samples
+            # split 2/2 above a leaf of 2 that splits alike). An impure answer may be
+            # such a node: a second completion, every field elsewhere, settles it (a
+            # pure node is a leaf or answers alike everywhere below; a regression
+            # node's mean is a descendant's only by coincidence).
+            if self._pure(key) or self.oracle.output == "value":
+                return None
+            rng = self.run.rng
+            other = {fi: (self.fields[fi].sample(rng, *self.fields[fi].full())
+                          if self.fields[fi].ordered else self.fields[fi].n_values - 1)
+                     for fi in missing}
+            if not (yield from supplied(missing, other)):
+                return None
         cand = sorted(missing, key=lambda fi: -self.usage[fi])
         while len(cand) > 1:
             half, other, wh, wo = [], [], 0.0, 0.0
@@ -248,7 +264,11 @@ class _Extraction:
                 pts[c] = a
         groups: dict[bytes, list] = {}
         for c in cats:
-            groups.setdefault(_key(pts[c]), []).append(c)
+            k = _key(pts[c])
+            # A pure answer may be held by several leaves: categories that answer it
+            # are kept apart (one cell each) rather than assumed to reach one node.
+            # (top-down; bottom-up's grid checks probe every category in every leaf)
+            groups.setdefault((k, c) if self.top_down and self._pure(k) else k, []).append(c)
         return [(frozenset(g), g[0], pts[g[0]]) for g in groups.values()]
 
     def _children(self, q, box, fi, segments, kind_after):
@@ -349,10 +369,18 @@ class _Extraction:
         if not self.top_down or big is not None and len(sets[big]) < 4 * max(
                 [2] + [len(sets[fi]) for fi in corners if fi in sets and fi != big]):
             big = None
+        suspicious = self._suspicious(node)
+        if self.top_down and suspicious and self.oracle.output != "value" and any(
+                self.fields[fi].ordered for fi in corners):
+            # A pure class, a label or a distribution seen in another cell may be held
+            # by several leaves: a row that moves several fields at once may cross a
+            # hidden cut and land in a look-alike leaf; add rows that move one ordered
+            # field each. (A regression value is seen again only at the same node.)
+            return (yield from self._verify_alone(node, room, corners, sets))
         rest = [fi for fi in corners if fi != big]
         n_star = len(sets[big]) - 1 if big is not None else 0
         n_pts = max([2] + [len(sets[fi]) for fi in rest if fi in sets]) if rest else 0
-        n_rand = self.n_checks if self._suspicious(node) else 0
+        n_rand = self.n_checks if suspicious else 0
         if n_star + n_pts + n_rand == 0:
             node.kind = "expand" if self.top_down else "leaf"
             return []
@@ -377,12 +405,94 @@ class _Extraction:
                     f.put(X[r], f.sample(rng, box[fi][0], box[fi][1]))
                 else:
                     f.put(X[r], int(rng.choice(sets[fi])))
+        X = self._with_witnesses(node, X)
         answers = yield X, "verify"
         bad = [r for r, a in enumerate(answers) if _key(a) != key]
         if not bad:
             node.kind = "expand" if self.top_down else "leaf"
             return []
-        return (yield from self._split_at(node, room, X[bad[0]]))
+        return (yield from self._split_keeping(node, room, X[bad]))
+
+    def _verify_alone(self, node, room, corners, sets):
+        """Box checks of a cell whose answer other cells may hold (top-down).
+
+        Each ordered field alone at both ends of its range in the box (a hidden cut's
+        far side is then the cell's neighbour along that field, which answers
+        otherwise unless it splits alike too), the corners (every field moved
+        together: the r-th category of each set field, alternate ends of each
+        ordered field; islands behind two hidden cuts), then ``n_checks`` random
+        points of the box.
+        """
+        q, box = node.q, node.box
+        rows = []
+        for fi in corners:
+            f = self.fields[fi]
+            if f.ordered:
+                for v in dict.fromkeys(box[fi]):
+                    if v != self._index_of(f, q):
+                        x = q.copy()
+                        f.put(x, v)
+                        rows.append(x)
+        # and the corners: every field moves together (the r-th category of each set
+        # field, both ends of each ordered field): islands behind two hidden cuts
+        n_pts = max([2] + [len(sets[fi]) for fi in corners if fi in sets])
+        for r in range(n_pts):
+            x = q.copy()
+            for fi in corners:
+                f = self.fields[fi]
+                f.put(x, box[fi][r % 2] if f.ordered else sets[fi][(r + 1) % len(sets[fi])])
+            rows.append(x)
+        rng = self.run.rng
+        for _ in range(self.n_checks):
+            x = q.copy()
+            for fi in room:
+                f = self.fields[fi]
+                if f.ordered:
+                    f.put(x, f.sample(rng, box[fi][0], box[fi][1]))
+                else:
+                    f.put(x, int(rng.choice(sets[fi])))
+            rows.append(x)
+        if not rows:
+            node.kind = "expand"
+            return []
+        X = self._with_witnesses(node, np.array(rows))
+        answers = yield X, "verify"
+        bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
+        if not bad:
+            node.kind = "expand"
+            return []
+        return (yield from self._split_keeping(node, room, X[bad]))
+
+    def _split_keeping(self, node, room, Z):
+        """Split at the first point of Z that answers otherwise; the other such points
+        are kept as witnesses by the new cells whose boxes hold them (checked again
+        there from the log, at no cost: a region found once is not lost)."""
+        new = yield from self._split_at(node, room, Z[0])
+        for z in Z[1:]:
+            for cell in new:
+                if self._holds(cell, z):
+                    cell.witness = cell.witness + (z,)
+                    self.n_witnesses += 1
+                    break
+        return new
+
+    def _holds(self, node, x):
+        """Is x inside the node's box on every field it supplies?"""
+        for fi, f in enumerate(self.fields):
+            if not f.supplied(x):
+                continue
+            b = node.box[fi]
+            if f.ordered:
+                if not b[0] <= self._index_of(f, x) <= b[1]:
+                    return False
+            elif f.category(x) not in b:
+                return False
+        return True
+
+    def _with_witnesses(self, node, X):
+        W = [z for z in node.witness if self._holds(node, z)]
+        node.witness = ()
+        return np.vstack([X] + [w[None, :] for w in W]) if W else X
 
     def _split_at(self, node, room, z):
         """``z`` (in the node's box) answers otherwise: find the hidden cut and split.
@@ -496,8 +606,16 @@ class _Extraction:
         if not bad:
             return []
         self.n_grid_splits += 1
-        new = yield from self._split_at(node, room, rows[bad[0]])
+        new = yield from self._split_keeping(node, room, rows[bad])
         return new
+
+    def _pure(self, key):
+        """Is the answer of this key pure (one class, probability 1)? Regression
+        values and labels: never (a descendant may hold the same value)."""
+        if self.oracle.output != "proba":
+            return False
+        a = np.frombuffer(key, dtype=np.float64)
+        return bool(a.size and a.max() >= 1.0)
 
     def _suspicious(self, node):
         """Could another region answer like this cell? (a pure or an already seen answer)
@@ -527,7 +645,9 @@ class _Extraction:
         """
         q = node.q
         missing = [fi for fi, f in enumerate(self.fields) if not f.supplied(q)]
-        fi = (yield from self._identify_feature(q, missing, node.key)) if missing else None
+        # a pure node holds one class below it too: a leaf for the copy, no query
+        fi = (yield from self._identify_feature(q, missing, node.key)) if missing and not (
+            self._pure(node.key)) else None
         if fi is None:
             node.kind = "leaf"
             return []
@@ -777,10 +897,12 @@ class PathFinding(Attack):
         ``"bottom_up"`` uses complete queries only and rebuilds the partition of the
         domain into leaves. ``"auto"``: top-down when the oracle allows missing
         features.
-    n_refine : int, default=8
+    n_refine : int, default=64
         At most this many extra probes per line search when the node's answer is not
         a mixture of the answers found below it (a cut hidden between two leaves that
-        answer alike); only for probability and value answers.
+        answer alike); only for probability and value answers. Each probe bisects the
+        widest gap between probes that answer alike, so a region of width w of the
+        range needs about 1/w probes; they are spent only where the mixture fails.
     n_checks : int, default=None
         Random points of a cell's box queried besides its corners when its answer is
         pure or already seen elsewhere, a guard against distinct leaves that answer
@@ -828,6 +950,15 @@ class PathFinding(Attack):
     agreed, but the copy is not proved equal. Label answers identify leaves only by
     class, so the copy is then approximate too.
 
+    Pure answers (probability 1 for one class) are the usual look-alikes, and
+    top-down treats them apart: a pure node is a leaf for the copy (everything below
+    it answers alike), categories that answer a pure class are not grouped into one
+    cell (each may reach another leaf of that class, behind which cuts differ), a
+    cell with a pure or already seen answer is checked with each ordered field
+    moved alone to both ends of its box besides the corners, and an impure node
+    whose completion answers like it is tried with a second completion before it
+    is taken for a leaf (a descendant may hold its distribution).
+
     The structure is identifiable only up to equivalent rewrites: consecutive cuts on
     one feature can nest in any order, and a cut hidden behind a re-tested feature
     commutes with the cuts below it; the copy picks one of the equivalent forms.
@@ -859,7 +990,7 @@ class PathFinding(Attack):
     name = "path_finding"
     outputs = ("proba", "label", "value")
 
-    def __init__(self, *, mode="auto", n_refine=8, n_checks=None, grid_checks=None,
+    def __init__(self, *, mode="auto", n_refine=64, n_checks=None, grid_checks=None,
                  random_state=None):
         self.mode = mode
         self.n_refine = n_refine
@@ -955,6 +1086,7 @@ class PathFinding(Attack):
             "n_hidden_splits": ex.n_hidden,
             "n_mixture_refinements": ex.n_hull_failures,
             "n_grid_splits": ex.n_grid_splits,
+            "n_witnesses": ex.n_witnesses,
             "complete": complete,
             "unresolved": list(ex.unresolved),
         })

@@ -115,6 +115,12 @@ def path_finding(ctx):
             "top-down.",
             "status 'approximate': leaves apart from each other answer alike, so the "
             "copy cannot be proved equal (every probe agreed); 'success': proved.",
+            "GSS top-down costs more than the paper's count: a cut on its 72-category "
+            "group (age, one-hot) may hide below any later node, so each cell under it "
+            "checks every category of its box (one query each), and categories that "
+            "answer a pure class each get their own cell (they may reach different "
+            "leaves of that class). Checking one category per class seen so far instead "
+            "was measured at 4,812 queries and 92.4% uniform agreement.",
         ],
         name="path_finding_paper",
     )
