@@ -172,7 +172,7 @@ class FunctionallyEquivalent(Attack):
 
     def __init__(self, *, n_lines=2, max_lines=32, line_range=1e4, n_grid=256,
                  precision="auto", n_verify=256, max_sign_subsets=65536, refine="auto",
-                 random_state=None):
+                 hidden_layer_sizes=None, random_state=None):
         self.n_lines = n_lines
         self.max_lines = max_lines
         self.line_range = line_range
@@ -181,6 +181,7 @@ class FunctionallyEquivalent(Attack):
         self.n_verify = n_verify
         self.max_sign_subsets = max_sign_subsets
         self.refine = refine
+        self.hidden_layer_sizes = hidden_layer_sizes
         self.random_state = random_state
 
     # ------------------------------------------------------------------ checks
@@ -198,6 +199,15 @@ class FunctionallyEquivalent(Attack):
             raise ValueError(f"line_range must be a positive number; got {self.line_range!r}.")
         if not (self.refine == "auto" or isinstance(self.refine, bool)):
             raise ValueError(f"refine must be 'auto', True or False; got {self.refine!r}.")
+        hs = self.hidden_layer_sizes
+        if hs is not None:
+            ok = isinstance(hs, (list, tuple, np.ndarray)) and len(hs) >= 1 and all(
+                isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+                for v in hs)
+            if not ok:
+                raise ValueError(
+                    "hidden_layer_sizes must be None or a non-empty sequence of positive "
+                    f"integers (the victim's hidden widths); got {hs!r}.")
         p = self.precision
         if not (p == "auto" or (isinstance(p, (float, int)) and not isinstance(p, bool)
                                 and 0 < p < 1)):
@@ -216,6 +226,9 @@ class FunctionallyEquivalent(Attack):
     def _extract(self, run: Run) -> None:
         self._setup(run)
         st = self._state
+        if self.hidden_layer_sizes is not None and len(self.hidden_layer_sizes) >= 2:
+            self._extract_deep(run)
+            return
         try:
             self._estimate_precision(run)
             lines = [self._new_line(run) for _ in range(self.n_lines)]
@@ -255,6 +268,41 @@ class FunctionallyEquivalent(Attack):
         except BudgetExhausted as exc:
             run.status = "budget_exhausted"
             run.message = f"the copy is complete but its verification was cut short: {exc}"
+
+    def _extract_deep(self, run):
+        """Layer-by-layer peeling (Carlini et al. 2020); see ``_deep_extraction``."""
+        from ._deep_extraction import DeepExtraction
+
+        if self._state["closed"]:
+            raise ValueError(
+                "deeper networks are extracted over an open input domain only; build "
+                "the oracle with n_features=... (or an unbounded domain).")
+        deep = None
+        try:
+            self._estimate_precision(run)
+            deep = DeepExtraction(self, run, self.hidden_layer_sizes)
+            done, msg = deep.extract(max(self.max_lines, 4))
+        except BudgetExhausted as exc:
+            run.status = "budget_exhausted"
+            n = deep.info.get("layers_done", 0) if deep is not None else 0
+            run.message = (f"{exc} {n} of {len(self.hidden_layer_sizes)} hidden layers "
+                           "were recovered; the copy is those layers and a least-squares "
+                           "output layer.")
+            if deep is not None:
+                run.model = deep.partial_model()
+            return
+        if not done:
+            run.status = "approximate"
+            run.message = (f"{msg}; the copy is the {deep.info['layers_done']} recovered "
+                           "layers and a least-squares output layer.")
+        try:
+            self._verify(run)
+        except BudgetExhausted as exc:
+            run.status = "budget_exhausted"
+            run.message = f"the copy is complete but its verification was cut short: {exc}"
+            return
+        if done and run.status == "success":
+            run.message = msg + "; " + run.message
 
     def _setup(self, run):
         oracle = run.oracle

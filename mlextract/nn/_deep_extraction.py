@@ -1,0 +1,594 @@
+"""Layer-by-layer extraction of deeper ReLU networks (Carlini, Jagielski, Mironov 2020).
+
+With the first ``l - 1`` layers known, the victim's hidden activations
+``a_{l-1}(x)`` and their Jacobian ``J_{l-1}(x) = ∂a_{l-1}/∂x`` can be computed without
+a query. At a critical point ``x*`` of a unit of layer ``l`` (its pre-activation
+``u·a_{l-1}(x) + b`` is zero there) the gradient of the output jumps by a rank-one
+matrix whose input-space factor is the local normal
+
+    n(x*) ∝ J_{l-1}(x*)ᵀ u,
+
+so ``u`` restricted to the units of layer ``l - 1`` active at ``x*`` solves a small
+linear system (unique while those units' rows of ``J`` are independent: a
+*contracting* region). A unit of layer ``l`` has the same ``(u, b)`` at all its
+critical points, far apart; a unit of a deeper layer has a different local ``(u, b)``
+in every region of layer ``l``. Layer ``l``'s units are therefore the clusters of
+critical points whose partial signatures agree (on their common support), seen on
+several lines. Each cluster is solved jointly (all its normals and the hyperplane
+equations ``u·a_{l-1}(x*) + b = 0``), refined through critical points located afresh
+near its members, and its sign recovered; then the next layer is peeled. The last
+hidden layer's signs and the output layer come from one least-squares fit.
+
+Layer-1 is the special case ``a_0(x) = x``, ``J_0 = I``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._critical_points import search_lines
+from ._sign_recovery import fit_last_layer, recover_signs
+from ._weight_recovery import gradient_jumps, unit_from_jump
+
+__all__ = ["forward_known", "activation_jacobian", "signature", "joint_solve",
+           "cluster_signatures", "DeepExtraction"]
+
+
+def forward_known(X, layers):
+    """Activations of the last known layer for each row of ``X``.
+
+    ``layers`` is a list of ``(W, b)`` with ``W`` of shape (fan_out, fan_in).
+    """
+    A = np.asarray(X, dtype=np.float64)
+    for W, b in layers:
+        A = np.maximum(A @ W.T + b, 0.0)
+    return A
+
+
+def activation_jacobian(x, layers):
+    """``a_l(x)``, ``J_l(x) = ∂a_l/∂x`` and the pre-activations of every known layer."""
+    a = np.asarray(x, dtype=np.float64)
+    J = np.eye(a.size)
+    Z = []
+    for W, b in layers:
+        z = W @ a + b
+        Z.append(z)
+        on = z > 0
+        J = (W @ J) * on[:, None]
+        a = np.where(on, z, 0.0)
+    return a, J, Z
+
+
+def signature(normal, a, J, *, rank_tol=1e-9, res_tol=1e-6):
+    """A critical point's partial signature in the space of the last known layer.
+
+    Solves ``J[S]ᵀ u = n`` on the active units ``S`` (rows of ``J`` not zero).
+
+    Returns
+    -------
+    S : ndarray of int or None
+        The support (None when the rows of ``J[S]`` are dependent, an *expansive*
+        region, or the normal is not in their span).
+    u : ndarray of shape (len(S),)
+    b : float
+        ``-u·a[S]`` (the hyperplane passes through the point).
+    """
+    S = np.flatnonzero(np.abs(J).max(axis=1) > 0)
+    if S.size == 0:
+        return None, None, None
+    JS = J[S]
+    sv = np.linalg.svd(JS, compute_uv=False)
+    if sv.size < S.size or sv[-1] < rank_tol * sv[0]:
+        return None, None, None
+    u, *_ = np.linalg.lstsq(JS.T, normal, rcond=None)
+    if np.linalg.norm(JS.T @ u - normal) > res_tol * np.linalg.norm(normal):
+        return None, None, None
+    b = float(-u @ a[S])
+    nrm = np.linalg.norm(u)
+    return S, u / nrm, b / nrm
+
+
+def _match(p, q, min_common, tol):
+    """True when two partial signatures are proportional on their common support."""
+    Sp, up, bp = p
+    Sq, uq, bq = q
+    common, ip, iq = np.intersect1d(Sp, Sq, return_indices=True)
+    if common.size < min_common:
+        return False
+    x = np.append(up[ip], bp)
+    y = np.append(uq[iq], bq)
+    nx, ny = np.linalg.norm(x), np.linalg.norm(y)
+    if nx == 0 or ny == 0:
+        return False
+    return 1.0 - abs(x @ y) / (nx * ny) <= tol
+
+
+def cluster_signatures(sigs, *, min_common=2, tol=1e-8):
+    """Union-find clusters of matching signatures; ``sigs`` is a list of (S, u, b)."""
+    n = len(sigs)
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if find(i) != find(j) and _match(sigs[i], sigs[j], min_common, tol):
+                parent[find(j)] = find(i)
+    groups = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return list(groups.values())
+
+
+def joint_solve(members, n_prev):
+    """One unit's ``(u, b)`` from all its critical points at once.
+
+    Each member ``(x*, n, a, J)`` asks ``Jᵀu ∥ n`` (its normal) and
+    ``u·a + b = 0`` (its hyperplane passes through ``x*``); the homogeneous system's
+    smallest right singular vector is the unit, up to sign.
+
+    Returns
+    -------
+    u : ndarray of shape (n_prev,)
+    b : float
+    residual : float
+        Smallest singular value relative to the largest (consistency).
+    gap : float
+        Second smallest relative to the largest (identifiability: small when some
+        coordinate was never active at a member).
+    """
+    rows = []
+    for _, normal, a, J in members:
+        P = np.eye(normal.size) - np.outer(normal, normal)
+        R = P @ J.T
+        rows.append(np.hstack([R, np.zeros((R.shape[0], 1))]))
+        r = np.append(a, 1.0)
+        rows.append(r[None] / (np.linalg.norm(r) + 1e-300))
+    M = np.vstack(rows)
+    _, sv, Vt = np.linalg.svd(M, full_matrices=False)
+    if Vt.shape[0] < n_prev + 1:
+        return None, None, np.inf, 0.0
+    v = Vt[-1]
+    u, b = v[:n_prev], v[n_prev]
+    nrm = np.linalg.norm(u)
+    if nrm == 0:
+        return None, None, np.inf, 0.0
+    return u / nrm, b / nrm, float(sv[-1] / sv[0]), float(sv[-2] / sv[0])
+
+
+def hyperplane_fit(points_a):
+    """``(u, b)`` with ``u·a + b = 0`` through many points (smallest singular vector)."""
+    A = np.hstack([points_a, np.ones((points_a.shape[0], 1))])
+    scale = np.linalg.norm(A, axis=1, keepdims=True)
+    _, sv, Vt = np.linalg.svd(A / scale, full_matrices=False)
+    v = Vt[-1]
+    n = np.linalg.norm(v[:-1])
+    return v[:-1] / n, v[-1] / n, float(sv[-1] / sv[0]), float(sv[-2] / sv[0])
+
+
+class DeepExtraction:
+    """The peeling attack's state and phases; driven by ``FunctionallyEquivalent``.
+
+    ``fe`` is the attack object (its ``_answer``, ``_new_line``, ``_tol`` and
+    ``_state`` are reused); ``sizes`` the hidden layer sizes the attacker knows.
+    """
+
+    def __init__(self, fe, run, sizes):
+        self.fe = fe
+        self.run = run
+        self.sizes = list(sizes)
+        self.st = fe._state
+        self.d = self.st["d"]
+        self.points = []   # critical points: dicts x, normal, line, owner
+        self.lines = 0
+        self.layers = []   # finished layers: (W, b) with signs, rows normalised
+        self.current = []  # units of the layer being peeled: dicts u, b, members
+        self.info = run.info
+        self.info.update({"layers_done": 0, "units_per_layer": [],
+                          "critical_points": 0, "jumps": 0})
+
+    # ---------------------------------------------------------------- queries
+    def answer(self, X, phase):
+        return self.fe._answer(self.run, X, phase)
+
+    def add_lines(self, n):
+        """Search ``n`` new random lines; record their critical points."""
+        fe, st = self.fe, self.st
+        lines = [fe._new_line(self.run) for _ in range(n)]
+        lines = [ln for ln in lines if ln[3] > ln[2]]
+        searches, complete = search_lines(
+            lambda X: self.answer(X, "critical_point_search"), lines,
+            n_grid=fe.n_grid, tol=fe._tol, min_gap=st["min_gap"])
+        if not complete:
+            self.info["search_incomplete"] = True
+        for s in searches:
+            s.kinks.sort(key=lambda k: k[0])
+            ts = np.array([k[0] for k in s.kinks])
+            for j, t in enumerate(ts):
+                self.points.append({"x": s.x0 + t * s.v, "line": self.lines, "search": s,
+                                    "j": j, "normal": None, "tried": False,
+                                    "owner": None})
+            self.lines += 1
+        self.info["n_lines"] = self.lines
+        self.info["critical_points"] = len(self.points)
+
+    def compute_normals(self, pts):
+        """The input-space normal at each critical point (gradient jumps, batched per line)."""
+        st = self.st
+        free = st["free"]
+        by_line = {}
+        for p in pts:
+            if not p["tried"]:
+                by_line.setdefault(id(p["search"]), []).append(p)
+        for group in by_line.values():
+            s = group[0]["search"]
+            ts_all = np.array([k[0] for k in s.kinks])
+            bounds = np.concatenate([ts_all, np.ravel(s.clusters) if s.clusters else [],
+                                     [s.t[0], s.t[-1]]])
+            sc = st["scale"][free]
+            sqp = max(1.0, np.sqrt(free.size) / 4)
+            eps_scale = 0.5 * sqp * np.abs(s.v[free]).mean() / sc.mean() * sc
+            idx = [p["j"] for p in group]
+            D, ok = gradient_jumps(lambda X: self.answer(X, "weight_recovery"), s.x0, s.v,
+                                   ts_all[idx], bounds, free, eps_scale, self.fe._tol,
+                                   snap=self.fe._snap)
+            self.info["jumps"] += len(group)
+            for i, p in enumerate(group):
+                p["tried"] = True
+                if not ok[i]:
+                    continue
+                w, _, alpha, rank1, line = unit_from_jump(D[i], s.kinks[p["j"]][1], p["x"],
+                                                          s.v, free, self.d)
+                if rank1 > self.fe._rel_tol() or line > self.fe._rel_tol():
+                    continue  # two units at once, or a noisy jump
+                p["normal"] = w
+
+    # ------------------------------------------------------------- the layers
+    def explained(self, p, units_by_layer):
+        """True when a known unit's pre-activation is (nearly) zero at the point."""
+        a = p["x"]
+        for layer in units_by_layer:
+            W, b = layer
+            if W.shape[0] == 0:
+                a = np.maximum(a @ W.T + b, 0.0) if W.size else a
+                continue
+            z = W @ a + b
+            scale = np.abs(W) @ np.abs(a) + np.abs(b) + 1e-300
+            if np.any(np.abs(z) <= 1e-7 * scale):
+                return True
+            a = np.maximum(z, 0.0)
+        return False
+
+    def peel(self, l, max_lines, patience=2):
+        """Find the units of layer ``l`` (1-based); returns them as (W, b), signs unknown."""
+        h = self.sizes[l - 1]
+        n_prev = self.d if l == 1 else self.layers[-1][0].shape[0]
+        units = []
+        empty = 0
+        first = True
+        while True:
+            known = list(self.layers)
+            cand = []
+            for p in self.points:
+                if p["owner"] is not None:
+                    continue
+                if self.explained(p, known):
+                    p["owner"] = "known"
+                    continue
+                cand.append(p)
+            # the units of this layer found so far explain some of them
+            if units:
+                Wc = np.array([u["u"] for u in units])
+                bc = np.array([u["b"] for u in units])
+                rest = []
+                for p in cand:
+                    a = forward_known(p["x"][None], known)[0]
+                    z = Wc @ a + bc
+                    sc = np.abs(Wc) @ np.abs(a) + np.abs(bc) + 1e-300
+                    k = int(np.argmin(np.abs(z) / sc))
+                    if abs(z[k]) <= 1e-7 * sc[k]:
+                        p["owner"] = (l, k)
+                        units[k]["extra"].append(p)
+                    else:
+                        rest.append(p)
+                cand = rest
+            self.compute_normals(cand)
+            sigs, where = [], []
+            for p in cand:
+                if p["normal"] is None:
+                    continue
+                a, J, _ = activation_jacobian(p["x"], known)
+                S, u, b = signature(p["normal"], a, J)
+                if S is None:
+                    continue
+                p["aJ"] = (a, J)
+                sigs.append((S, u, b))
+                where.append(p)
+            new = 0
+            groups = cluster_signatures(sigs, min_common=min(2, n_prev))
+            # the clusters seen on the most lines first: a unit of this layer is
+            # crossed by almost every line, a deeper unit's local plane rarely twice
+            groups.sort(key=lambda g: -len({where[i]["line"] for i in g}))
+            for g in groups:
+                lines = {where[i]["line"] for i in g}
+                if len(lines) < 3 or len(units) >= h:
+                    continue
+                mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
+                u, b, res, gap = joint_solve(mem, n_prev)
+                if u is None or res > 1e-6 or gap < 1e-7:
+                    continue  # inconsistent, or a coordinate never seen active
+                unit = {"u": u, "b": b, "members": [where[i] for i in g], "extra": []}
+                for i in g:
+                    where[i]["owner"] = (l, len(units))
+                units.append(unit)
+                new += 1
+            self.info[f"layer{l}_units_found"] = len(units)
+            if len(units) >= h:
+                break
+            if not first:
+                empty = 0 if new else empty + 1
+            first = False
+            if empty >= patience or self.lines >= max_lines:
+                break
+            self.add_lines(max(1, self.fe.n_lines))
+        return units
+
+    # ---------------------------------------------------------- refinement
+    def refine(self, l, units, n_extra=4):
+        """Refit each unit through critical points located afresh near its members.
+
+        Around each member (a region of the known layers) points of the unit's
+        local hyperplane are moved to the true one along its normal: four queries at
+        ``±δ, ±2δ`` give the two linear pieces, their meeting point, a fifth
+        verifies it. Each gives ``u·a_{l-1}(x) + b = 0`` to rounding precision.
+        """
+        known = list(self.layers)
+        rng = self.run.rng
+        n_prev = self.d if l == 1 else known[-1][0].shape[0]
+        P, Nn, D, owner = [], [], [], []
+        for k, unit in enumerate(units):
+            mem = unit["members"] + unit["extra"]
+            # enough points: the union of the regions' ranks plus a margin
+            per = max(2, int(np.ceil((n_prev + 1 + n_extra) / max(1, len(mem)))) + 1)
+            for p in mem[:64]:
+                a, J, Z = activation_jacobian(p["x"], known)
+                n = J.T @ unit["u"]
+                nn = np.linalg.norm(n)
+                if nn == 0:
+                    continue
+                n /= nn
+                # room inside the region of the known layers
+                rho = 0.5 * float(np.median(self.st["scale"]))
+                grads = []
+                aa = p["x"]
+                Jp = np.eye(self.d)
+                for W, b in known:
+                    G = W @ Jp
+                    z = W @ aa + b
+                    grads.append((z, G))
+                    on = z > 0
+                    Jp = G * on[:, None]
+                    aa = np.maximum(z, 0.0)
+                for _ in range(per):
+                    r = rng.normal(size=self.d)
+                    r -= (r @ n) * n
+                    r /= np.linalg.norm(r)
+                    lim = rho
+                    dl = rho
+                    for z, G in grads:
+                        rate = np.abs(G @ r)
+                        raten = np.abs(G @ n)
+                        with np.errstate(divide="ignore"):
+                            lim = min(lim, float(np.min(np.abs(z) / rate)))
+                            dl = min(dl, float(np.min(np.abs(z) / raten)))
+                    step = 0.4 * lim * rng.uniform(0.2, 1.0)
+                    y = p["x"] + step * r
+                    # room along the normal from y
+                    dl2 = rho
+                    for z, G in grads:
+                        zy = z + step * (G @ r)
+                        with np.errstate(divide="ignore"):
+                            dl2 = min(dl2, float(np.min(np.abs(zy) / np.abs(G @ n))))
+                    delta = 0.2 * dl2
+                    if not (delta > 0):
+                        continue
+                    P.append(y)
+                    Nn.append(n)
+                    D.append(delta)
+                    owner.append(k)
+        if not P:
+            return
+        P, Nn, D = np.array(P), np.array(Nn), np.array(D)[:, None]
+        T = np.array([-2.0, -1.0, 1.0, 2.0])
+        X = np.concatenate([P + t * D * Nn for t in T])
+        F = self.answer(X, "refinement").reshape(4, len(P), -1)
+        dl = D[:, 0]
+        sl = (F[1] - F[0]) / dl[:, None]
+        sr = (F[3] - F[2]) / dl[:, None]
+        cl, cr = F[1] + dl[:, None] * sl, F[2] - dl[:, None] * sr
+        dS = sr - sl
+        nd = np.einsum("ij,ij->i", dS, dS)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ts = np.einsum("ij,ij->i", cl - cr, dS) / nd
+        good = np.isfinite(ts) & (np.abs(ts) < dl)
+        ts = np.where(good, ts, 0.0)
+        Xc = P + ts[:, None] * Nn
+        Fc = self.answer(Xc, "refinement")
+        pred = np.where((ts >= 0)[:, None], cr + ts[:, None] * sr, cl + ts[:, None] * sl)
+        mag = np.abs(F).max(axis=(0, 2))
+        good &= np.abs(Fc - pred).max(axis=1) <= self.fe._tol(mag)
+        owner = np.array(owner)
+        Aall = forward_known(Xc, known) if known else Xc
+        n_ref = 0
+        for k, unit in enumerate(units):
+            sel = good & (owner == k)
+            Q = Aall[sel]
+            if Q.shape[0] < n_prev + 1:
+                continue
+            u, b, res, gap = hyperplane_fit(Q)
+            if u @ unit["u"] < 0:
+                u, b = -u, -b
+            if gap < 1e-9 or res > 1e-9 or np.linalg.norm(u - unit["u"]) > 1e-4:
+                continue
+            unit["u"], unit["b"] = u, b
+            n_ref += 1
+        self.info[f"layer{l}_units_refined"] = n_ref
+
+    # --------------------------------------------------------------- signs
+    def signs_by_freezing(self, W, b, members):
+        """Signs of an inner layer: move so that only one unit of the layer changes.
+
+        At a critical point of unit ``i`` a direction ``e`` with ``W_l[j] J e = 0``
+        for the other units and ``W_l[i] J e = 1`` changes the layer's output only
+        through unit ``i``: on the side where it is inactive the victim's answer does
+        not move at all. Needs ``h_l ≤ rank J`` (a contracting region).
+        """
+        known = list(self.layers)
+        h = W.shape[0]
+        signs = np.zeros(h)
+        trials = []
+        for i in range(h):
+            for p in members[i][:8]:
+                a, J, Z = activation_jacobian(p["x"], known)
+                M = W @ J
+                e, *_ = np.linalg.lstsq(M, np.eye(h)[i], rcond=None)
+                if np.abs(M @ e - np.eye(h)[i]).max() > 1e-8:
+                    continue
+                # step: stay in every known region and keep others' states
+                lim = np.inf
+                aa = p["x"]
+                Jp = np.eye(self.d)
+                for Wk, bk in known:
+                    G = Wk @ Jp
+                    z = Wk @ aa + bk
+                    with np.errstate(divide="ignore"):
+                        lim = min(lim, float(np.min(np.abs(z) / np.abs(G @ e))))
+                    Jp = G * (z > 0)[:, None]
+                    aa = np.maximum(z, 0.0)
+                zl = W @ a + b
+                zl[i] = np.inf
+                with np.errstate(divide="ignore"):
+                    lim = min(lim, float(np.min(np.abs(zl))))
+                t = 0.25 * min(lim, 1.0)
+                if not (t > 0):
+                    continue
+                trials.append((i, p["x"], e, t))
+                break
+        if trials:
+            X = np.concatenate([[x, x + t * e, x - t * e] for _, x, e, t in trials])
+            F = self.answer(X, "sign_recovery").reshape(len(trials), 3, -1)
+            for (i, _, _, _), f in zip(trials, F):
+                dp = np.abs(f[1] - f[0]).max()
+                dm = np.abs(f[2] - f[0]).max()
+                tol = float(self.fe._tol(np.abs(f).max()))
+                if dm <= tol < 0.01 * dp:
+                    signs[i] = 1.0
+                elif dp <= tol < 0.01 * dm:
+                    signs[i] = -1.0
+        return signs
+
+    def last_hidden_signs(self, W, b, X, Y):
+        """Signs of the last hidden layer from the linear term of one least-squares fit."""
+        known = list(self.layers)
+        A_prev = forward_known(X, known)
+        A, c, L, res, deficient = fit_last_layer(A_prev, Y, W, b)
+        signs, method = recover_signs(W, A, L, tol=max(1e-6, self.fe._rel_tol()))
+        return signs, method
+
+    # ------------------------------------------------------------- driver
+    def model(self, layers, A, c):
+        from ._network import Network
+
+        out, classes = self.st["output"], self.st["classes"]
+        k = A.shape[1]
+        output = "identity"
+        if out == "proba":
+            output = "logistic" if k == 1 else "softmax"
+        elif out == "logit" and classes is not None:
+            if k == 1 and len(classes) == 2:
+                output = "logistic"
+            elif k >= 2 and len(classes) == k:
+                output = "softmax"
+        if output == "identity":
+            classes = None
+        coefs = [W.T for W, _ in layers] + [A]
+        inter = [bb for _, bb in layers] + [c]
+        if not layers:  # nothing known: a constant (one dead unit keeps shapes valid)
+            coefs = [np.zeros((self.d, 1)), A[:1] * 0]
+            inter = [np.zeros(1), c]
+        return Network(coefs, inter, output=output, classes=classes)
+
+    def output_points(self, n):
+        run, st = self.run, self.st
+        X = st["center"] + st["scale"] * run.rng.normal(size=(n, self.d))
+        near = [p["x"] for p in self.points[: n // 2]]
+        for r, x in enumerate(near):
+            X[r] = x + [0.03, 0.3, 1.0][r % 3] * st["scale"] * run.rng.normal(size=self.d)
+        Y = self.answer(X, "last_layer")
+        self.bank.append((X, Y))
+        return X, Y
+
+    def fit_output(self, X, Y):
+        Aa = forward_known(X, self.layers)
+        ok = np.isfinite(Y).all(axis=1)
+        M = np.hstack([Aa[ok], np.ones((ok.sum(), 1))])
+        coef, *_ = np.linalg.lstsq(M, Y[ok], rcond=None)
+        res = float(np.abs(M @ coef - Y[ok]).max()) if ok.any() else np.inf
+        return coef[:-1], coef[-1], res
+
+    def partial_model(self):
+        """Known layers and a least-squares output layer on every answer so far."""
+        if not self.bank:
+            return None
+        X = np.concatenate([b[0] for b in self.bank])
+        Y = np.concatenate([b[1] for b in self.bank])
+        A, c, _ = self.fit_output(X, Y)
+        return self.model(self.layers, A, c)
+
+    def extract(self, max_lines):
+        run = self.run
+        L = len(self.sizes)
+        self.bank = []
+        self.add_lines(max(4, self.fe.n_lines))
+        for s in {id(p["search"]): p["search"] for p in self.points}.values():
+            keep = np.isfinite(s.F).all(axis=1)
+            self.bank.append((s.x0 + s.t[keep, None] * s.v, s.F[keep]))
+        run.model = self.partial_model()
+        for l in range(1, L + 1):
+            units = self.peel(l, max_lines)
+            self.info["units_per_layer"].append(len(units))
+            if not units:
+                return False, f"no unit of layer {l} was found"
+            self.refine(l, units)
+            W = np.array([u["u"] for u in units])
+            b = np.array([u["b"] for u in units])
+            if l < L:
+                signs = self.signs_by_freezing(W, b, [u["members"] + u["extra"]
+                                                      for u in units])
+                method = "freezing"
+                if np.any(signs == 0):
+                    bad = np.flatnonzero(signs == 0).tolist()
+                    self.info["sign_method"] = method
+                    return False, (f"layer {l}: the signs of units {bad} could not be "
+                                   "read (no critical point where the layer contracts: "
+                                   "an expansive layer)")
+            else:
+                X, Y = self.output_points(W.shape[0] + W.shape[1] + 1
+                                          + max(32, (W.shape[0] + W.shape[1]) // 4))
+                signs, method = self.last_hidden_signs(W, b, X, Y)
+                if signs is None:
+                    self.info["sign_method"] = method
+                    return False, f"layer {l}: sign recovery failed ({method})"
+            self.info[f"layer{l}_sign_method"] = method
+            self.layers.append((W * signs[:, None], b * signs))
+            self.info["layers_done"] = l
+            run.model = self.partial_model()
+        X, Y = self.bank[-1]
+        A, c, res = self.fit_output(X, Y)
+        self.info["last_layer_residual"] = res
+        run.model = self.model(self.layers, A, c)
+        return True, f"{L} hidden layers with {self.info['units_per_layer']} units"
