@@ -160,14 +160,32 @@ def joint_solve(members, n_prev):
     return u / nrm, b / nrm, float(sv[-1] / sv[0]), float(sv[-2] / sv[0])
 
 
-def hyperplane_fit(points_a):
-    """``(u, b)`` with ``u·a + b = 0`` through many points (smallest singular vector)."""
+def hyperplane_fit(points_a, prior=None):
+    """``(u, b)`` with ``u·a + b = 0`` through many points (smallest singular vector).
+
+    Trimmed: starting from ``prior`` (or a plain fit), refit through the 60% of
+    points nearest the current plane, then through those within 4 times the
+    median distance (a point on another unit's boundary is far off).
+    Returns ``u, b, residual, gap`` (relative singular values) and the rows kept.
+    """
     A = np.hstack([points_a, np.ones((points_a.shape[0], 1))])
-    scale = np.linalg.norm(A, axis=1, keepdims=True)
-    _, sv, Vt = np.linalg.svd(A / scale, full_matrices=False)
-    v = Vt[-1]
+    A = A / np.linalg.norm(A, axis=1, keepdims=True)
+    keep = np.ones(A.shape[0], dtype=bool)
+    v = None if prior is None else np.append(prior[0], prior[1])
+    sv = None
+    for it in range(6):
+        if v is not None:
+            r = np.abs(A @ v)
+            cut = np.quantile(r, 0.6) if it < 3 else 4 * np.median(r)
+            keep = r <= max(cut, 1e-300)
+        if keep.sum() < A.shape[1]:
+            break
+        _, sv, Vt = np.linalg.svd(A[keep], full_matrices=False)
+        v = Vt[-1]
+    if sv is None or sv.size < A.shape[1]:
+        return None, None, np.inf, 0.0, keep
     n = np.linalg.norm(v[:-1])
-    return v[:-1] / n, v[-1] / n, float(sv[-1] / sv[0]), float(sv[-2] / sv[0])
+    return v[:-1] / n, v[-1] / n, float(sv[-1] / sv[0]), float(sv[-2] / sv[0]), keep
 
 
 class DeepExtraction:
@@ -320,7 +338,11 @@ class DeepExtraction:
                 mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
                 u, b, res, gap = joint_solve(mem, n_prev)
                 if u is None or res > 1e-6 or gap < 1e-7:
-                    continue  # inconsistent, or a coordinate never seen active
+                    # inconsistent, or a coordinate never seen active
+                    key = f"layer{l}_rejected_clusters"
+                    self.info[key] = self.info.get(key, []) + [
+                        (len(g), len(lines), float(res), float(gap))]
+                    continue
                 unit = {"u": u, "b": b, "members": [where[i] for i in g], "extra": []}
                 for i in g:
                     where[i]["owner"] = (l, len(units))
@@ -338,7 +360,7 @@ class DeepExtraction:
         return units
 
     # ---------------------------------------------------------- refinement
-    def refine(self, l, units, n_extra=4):
+    def refine(self, l, units, n_extra=8):
         """Refit each unit through critical points located afresh near its members.
 
         Around each member (a region of the known layers) points of the unit's
@@ -353,8 +375,9 @@ class DeepExtraction:
         for k, unit in enumerate(units):
             mem = unit["members"] + unit["extra"]
             # enough points: the union of the regions' ranks plus a margin
-            per = max(2, int(np.ceil((n_prev + 1 + n_extra) / max(1, len(mem)))) + 1)
-            for p in mem[:64]:
+            mem = mem[:64]
+            per = max(2, int(np.ceil((2 * (n_prev + 1) + n_extra) / max(1, len(mem)))))
+            for p in mem:
                 a, J, Z = activation_jacobian(p["x"], known)
                 n = J.T @ unit["u"]
                 nn = np.linalg.norm(n)
@@ -373,6 +396,12 @@ class DeepExtraction:
                     on = z > 0
                     Jp = G * on[:, None]
                     aa = np.maximum(z, 0.0)
+                # the other units of this layer bound the room too
+                others = [j for j in range(len(units)) if j != k]
+                if others:
+                    Wo = np.array([units[j]["u"] for j in others])
+                    bo = np.array([units[j]["b"] for j in others])
+                    grads.append((Wo @ aa + bo, Wo @ Jp))
                 for _ in range(per):
                     r = rng.normal(size=self.d)
                     r -= (r @ n) * n
@@ -427,11 +456,16 @@ class DeepExtraction:
         for k, unit in enumerate(units):
             sel = good & (owner == k)
             Q = Aall[sel]
+            stats = self.info.setdefault(f"layer{l}_refine_stats", [])
+            stats.append((int((owner == k).sum()), int(sel.sum())))
             if Q.shape[0] < n_prev + 1:
                 continue
-            u, b, res, gap = hyperplane_fit(Q)
+            u, b, res, gap, _ = hyperplane_fit(Q, (unit["u"], unit["b"]))
+            if u is None:
+                continue
             if u @ unit["u"] < 0:
                 u, b = -u, -b
+            stats[-1] = stats[-1] + (res, gap, float(np.linalg.norm(u - unit["u"])))
             if gap < 1e-9 or res > 1e-9 or np.linalg.norm(u - unit["u"]) > 1e-4:
                 continue
             unit["u"], unit["b"] = u, b
