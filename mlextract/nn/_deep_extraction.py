@@ -129,35 +129,45 @@ def joint_solve(members, n_prev):
 
     Each member ``(x*, n, a, J)`` asks ``Jᵀu ∥ n`` (its normal) and
     ``u·a + b = 0`` (its hyperplane passes through ``x*``); the homogeneous system's
-    smallest right singular vector is the unit, up to sign.
+    smallest right singular vector is the unit, up to sign. Only coordinates active
+    at some member enter (a coordinate never active is unconstrained: ``e_i`` would
+    solve any such system).
 
     Returns
     -------
     u : ndarray of shape (n_prev,)
+        Zero on the coordinates never active at a member.
     b : float
     residual : float
         Smallest singular value relative to the largest (consistency).
     gap : float
-        Second smallest relative to the largest (identifiability: small when some
-        coordinate was never active at a member).
+        Second smallest relative to the largest (identifiability).
+    covered : ndarray of bool, shape (n_prev,)
+        The coordinates active at some member.
     """
+    covered = np.zeros(n_prev, dtype=bool)
+    for _, _, a, J in members:
+        covered |= np.abs(J).max(axis=1) > 0
+    C = np.flatnonzero(covered)
     rows = []
     for _, normal, a, J in members:
         P = np.eye(normal.size) - np.outer(normal, normal)
-        R = P @ J.T
+        R = P @ J[C].T
         rows.append(np.hstack([R, np.zeros((R.shape[0], 1))]))
-        r = np.append(a, 1.0)
+        r = np.append(a[C], 1.0)
         rows.append(r[None] / (np.linalg.norm(r) + 1e-300))
     M = np.vstack(rows)
     _, sv, Vt = np.linalg.svd(M, full_matrices=False)
-    if Vt.shape[0] < n_prev + 1:
-        return None, None, np.inf, 0.0
+    if C.size == 0 or Vt.shape[0] < C.size + 1:
+        return None, None, np.inf, 0.0, covered
     v = Vt[-1]
-    u, b = v[:n_prev], v[n_prev]
+    u = np.zeros(n_prev)
+    u[C] = v[:C.size]
+    b = v[C.size]
     nrm = np.linalg.norm(u)
     if nrm == 0:
-        return None, None, np.inf, 0.0
-    return u / nrm, b / nrm, float(sv[-1] / sv[0]), float(sv[-2] / sv[0])
+        return None, None, np.inf, 0.0, covered
+    return u / nrm, b / nrm, float(sv[-1] / sv[0]), float(sv[-2] / sv[0]), covered
 
 
 def hyperplane_fit(points_a, prior=None):
@@ -176,7 +186,9 @@ def hyperplane_fit(points_a, prior=None):
     for it in range(6):
         if v is not None:
             r = np.abs(A @ v)
-            cut = np.quantile(r, 0.6) if it < 3 else 4 * np.median(r)
+            q = max(0.6, min(1.0, (A.shape[1] + 8) / A.shape[0]))
+            cut = np.quantile(r, q) if it < 3 else max(4 * np.median(r),
+                                                      np.quantile(r, q))
             keep = r <= max(cut, 1e-300)
         if keep.sum() < A.shape[1]:
             break
@@ -328,16 +340,27 @@ class DeepExtraction:
                 where.append(p)
             new = 0
             groups = cluster_signatures(sigs, min_common=min(2, n_prev))
+            groups = self.merge_fragments(groups, where, n_prev)
             # the clusters seen on the most lines first: a unit of this layer is
             # crossed by almost every line, a deeper unit's local plane rarely twice
             groups.sort(key=lambda g: -len({where[i]["line"] for i in g}))
+            last_round = len(units) < h and (
+                self.lines >= max_lines or (not first and not new and empty + 1 >= patience))
             for g in groups:
                 lines = {where[i]["line"] for i in g}
                 if len(lines) < 3 or len(units) >= h:
                     continue
                 mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
-                u, b, res, gap = joint_solve(mem, n_prev)
-                if u is None or res > 1e-6 or gap < 1e-7:
+                u, b, res, gap, cov = joint_solve(mem, n_prev)
+                if (last_round and u is not None and res <= 1e-7 and gap >= 1e-7
+                        and cov.sum() >= max(1, n_prev // 2)):
+                    # the lines are used up: keep a consistent unit whose weights on
+                    # the coordinates never active at its critical points stay 0
+                    self.info.setdefault(f"layer{l}_uncovered_weights", []).append(
+                        int((~cov).sum()))
+                    cov = np.ones_like(cov)
+                self.info.setdefault(f"layer{l}_accepted", []).append((len(g), len(lines), res, gap))
+                if u is None or res > 1e-7 or gap < 1e-7 or not cov.all():
                     # inconsistent, or a coordinate never seen active
                     key = f"layer{l}_rejected_clusters"
                     self.info[key] = self.info.get(key, []) + [
@@ -359,6 +382,63 @@ class DeepExtraction:
             self.add_lines(max(1, self.fe.n_lines))
         return units
 
+    def merge_fragments(self, groups, where, n_prev, max_tests=20000):
+        """Join clusters that are consistent but underdetermined when their union is.
+
+        A unit's critical points can fall into several clusters (their partial
+        signatures share too few active coordinates to be compared); each is then
+        consistent but leaves coordinates undetermined. Two such fragments of the
+        same unit have a consistent union; fragments of two units do not.
+        """
+        def solve(g):
+            mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
+            return joint_solve(mem, n_prev)
+
+        def null_dim(g):
+            """Unknowns left free: uncovered coordinates and the system's null space."""
+            mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
+            covered = np.zeros(n_prev, dtype=bool)
+            rows = []
+            for _, n, a, J in mem:
+                covered |= np.abs(J).max(axis=1) > 0
+            C = np.flatnonzero(covered)
+            for _, n, a, J in mem:
+                R = (np.eye(n.size) - np.outer(n, n)) @ J[C].T
+                rows.append(np.hstack([R, np.zeros((R.shape[0], 1))]))
+                r = np.append(a[C], 1.0)
+                rows.append(r[None] / np.linalg.norm(r))
+            sv = np.linalg.svd(np.vstack(rows), compute_uv=False)
+            return n_prev + 1 - int(np.sum(sv > 1e-7 * sv[0]))
+
+        frags, done = [], []
+        for g in groups:
+            _, _, res, gap, cov = solve(g)
+            complete = cov.all() and gap >= 1e-7
+            (frags if res <= 1e-7 and not complete else done).append(g)
+        dims = [null_dim(g) for g in frags]
+        tests = 0
+        merged = True
+        while merged and tests < max_tests:
+            merged = False
+            for a in range(len(frags)):
+                for b in range(a + 1, len(frags)):
+                    # subspaces of dimensions p and q of R^(n+1) meet in general
+                    # only when p + q > n + 1: a consistent union of fragments
+                    # that need not meet is evidence of one unit
+                    if dims[a] + dims[b] > n_prev + 1:
+                        continue
+                    tests += 1
+                    _, _, res, gap, _ = solve(frags[a] + frags[b])
+                    if res <= 1e-7:
+                        frags[a] = frags[a] + frags[b]
+                        dims[a] = null_dim(frags[a])
+                        del frags[b], dims[b]
+                        merged = True
+                        break
+                if merged or tests >= max_tests:
+                    break
+        return done + frags
+
     # ---------------------------------------------------------- refinement
     def refine(self, l, units, n_extra=8):
         """Refit each unit through critical points located afresh near its members.
@@ -371,12 +451,25 @@ class DeepExtraction:
         known = list(self.layers)
         rng = self.run.rng
         n_prev = self.d if l == 1 else known[-1][0].shape[0]
-        P, Nn, D, owner = [], [], [], []
+        P, Nn, D, owner, exact = [], [], [], [], []
         for k, unit in enumerate(units):
             mem = unit["members"] + unit["extra"]
             # enough points: the union of the regions' ranks plus a margin
-            mem = mem[:64]
-            per = max(2, int(np.ceil((2 * (n_prev + 1) + n_extra) / max(1, len(mem)))))
+            # members near the centre first (where the copy is used most)
+            mem = sorted(mem, key=lambda p: float(np.linalg.norm(p["x"] - self.st["center"])))
+            if l == 1:
+                # the hyperplane is global: start from random points of it near the
+                # centre instead (no region to stay in)
+                w, b0 = unit["u"], unit["b"]
+                c = self.st["center"] - (w @ self.st["center"] + b0) * w
+                R = 0.5 * self.st["scale"] * rng.normal(size=(2 * (n_prev + 1) + n_extra,
+                                                               self.d))
+                R -= np.outer(R @ w, w)
+                mem = [{"x": c + r} for r in R]
+            mem = mem if l == 1 else mem[:64]
+            per = max(3, int(np.ceil((2 * (n_prev + 1) + n_extra) / max(1, len(mem)))))
+            if l > 1:  # the members themselves are exact points of the boundary
+                exact.extend((p["x"], k) for p in mem)
             for p in mem:
                 a, J, Z = activation_jacobian(p["x"], known)
                 n = J.T @ unit["u"]
@@ -402,7 +495,7 @@ class DeepExtraction:
                     Wo = np.array([units[j]["u"] for j in others])
                     bo = np.array([units[j]["b"] for j in others])
                     grads.append((Wo @ aa + bo, Wo @ Jp))
-                for _ in range(per):
+                for it in range(1 if l == 1 else per):
                     r = rng.normal(size=self.d)
                     r -= (r @ n) * n
                     r /= np.linalg.norm(r)
@@ -414,7 +507,7 @@ class DeepExtraction:
                         with np.errstate(divide="ignore"):
                             lim = min(lim, float(np.min(np.abs(z) / rate)))
                             dl = min(dl, float(np.min(np.abs(z) / raten)))
-                    step = 0.4 * lim * rng.uniform(0.2, 1.0)
+                    step = 0.0 if l == 1 else 0.4 * lim * rng.uniform(0.2, 1.0)
                     y = p["x"] + step * r
                     # room along the normal from y
                     dl2 = rho
@@ -456,6 +549,9 @@ class DeepExtraction:
         for k, unit in enumerate(units):
             sel = good & (owner == k)
             Q = Aall[sel]
+            ex = [x for x, o in exact if o == k]
+            if ex:
+                Q = np.vstack([Q, forward_known(np.array(ex), known)])
             stats = self.info.setdefault(f"layer{l}_refine_stats", [])
             stats.append((int((owner == k).sum()), int(sel.sum())))
             if Q.shape[0] < n_prev + 1:
