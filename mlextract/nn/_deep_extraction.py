@@ -146,7 +146,7 @@ def joint_solve(members, n_prev):
         The coordinates active at some member.
     """
     covered = np.zeros(n_prev, dtype=bool)
-    for _, _, a, J in members:
+    for *_, J in members:
         covered |= np.abs(J).max(axis=1) > 0
     C = np.flatnonzero(covered)
     rows = []
@@ -359,7 +359,6 @@ class DeepExtraction:
                     self.info.setdefault(f"layer{l}_uncovered_weights", []).append(
                         int((~cov).sum()))
                     cov = np.ones_like(cov)
-                self.info.setdefault(f"layer{l}_accepted", []).append((len(g), len(lines), res, gap))
                 if u is None or res > 1e-7 or gap < 1e-7 or not cov.all():
                     # inconsistent, or a coordinate never seen active
                     key = f"layer{l}_rejected_clusters"
@@ -399,7 +398,7 @@ class DeepExtraction:
             mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
             covered = np.zeros(n_prev, dtype=bool)
             rows = []
-            for _, n, a, J in mem:
+            for *_, J in mem:
                 covered |= np.abs(J).max(axis=1) > 0
             C = np.flatnonzero(covered)
             for _, n, a, J in mem:
@@ -495,7 +494,7 @@ class DeepExtraction:
                     Wo = np.array([units[j]["u"] for j in others])
                     bo = np.array([units[j]["b"] for j in others])
                     grads.append((Wo @ aa + bo, Wo @ Jp))
-                for it in range(1 if l == 1 else per):
+                for _ in range(1 if l == 1 else per):
                     r = rng.normal(size=self.d)
                     r -= (r @ n) * n
                     r /= np.linalg.norm(r)
