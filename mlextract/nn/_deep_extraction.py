@@ -218,6 +218,8 @@ class DeepExtraction:
         self.layers = []   # finished layers: (W, b) with signs, rows normalised
         self.current = []  # units of the layer being peeled: dicts u, b, members
         self.info = run.info
+        self.traces = 0
+        self.max_traces = 64 * sum(self.sizes)
         self.info.update({"layers_done": 0, "units_per_layer": [],
                           "critical_points": 0, "jumps": 0})
 
@@ -352,6 +354,18 @@ class DeepExtraction:
                     continue
                 mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
                 u, b, res, gap, cov = joint_solve(mem, n_prev)
+                if (l > 1 and u is not None and res <= 1e-7 and gap >= 1e-7
+                        and not cov.all() and self.traces < self.max_traces):
+                    # follow the unit's boundary into regions where the coordinates
+                    # it never saw are active (Carlini et al.: the critical points
+                    # of one unit are connected)
+                    extra = self.trace(u, b, cov, [where[i] for i in g], known)
+                    if extra:
+                        where.extend(extra)
+                        g = g + list(range(len(where) - len(extra), len(where)))
+                        mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"])
+                               for i in g]
+                        u, b, res, gap, cov = joint_solve(mem, n_prev)
                 if (last_round and u is not None and res <= 1e-7 and gap >= 1e-7
                         and cov.sum() >= max(1, n_prev // 2)):
                     # the lines are used up: keep a consistent unit whose weights on
@@ -437,6 +451,89 @@ class DeepExtraction:
                 if merged or tests >= max_tests:
                     break
         return done + frags
+
+    # ------------------------------------------------------------ tracing
+    def walk_to(self, x, i, u, b, known):
+        """A point of the unit's predicted boundary where unit ``i`` below is active.
+
+        Moves within the unit's local hyperplane in the direction that raises the
+        pre-activation of unit ``i`` of the layer below, just past its boundary, then
+        back onto the unit's predicted boundary (Newton on the known layers: no
+        query). Returns the point and the unit's normal there, or None.
+        """
+        y = np.array(x, dtype=float)
+        Wl, bl = known[-1]
+        for _ in range(8):
+            a, J, _ = activation_jacobian(y, known)
+            _, J2, _ = activation_jacobian(y, known[:-1])
+            g = Wl[i] @ J2
+            zi = float(Wl[i] @ forward_known(y[None], known[:-1])[0] + bl[i])
+            if zi > 0 and abs(u @ a + b) <= 1e-12 * (np.abs(u) @ np.abs(a) + abs(b) + 1):
+                n = J.T @ u
+                nn = np.linalg.norm(n)
+                return (y, n / nn) if nn > 0 else None
+            n = J.T @ u
+            if zi <= 0:
+                r = g - (g @ n) / max(n @ n, 1e-300) * n
+                gr = g @ r
+                if not gr > 0:
+                    return None
+                y = y + (-zi / gr * 1.02 + 1e-3 / np.sqrt(gr)) * r
+            else:
+                nn2 = n @ n
+                if not nn2 > 0:
+                    return None
+                y = y - (u @ a + b) / nn2 * n
+        return None
+
+    def trace(self, u, b, cov, members, known, max_tries=2):
+        """New critical points of a unit whose coordinates ``~cov`` were never active."""
+        st = self.st
+        out = []
+        mem = sorted(members, key=lambda p: float(np.linalg.norm(p["x"] - st["center"])))
+        for i in np.flatnonzero(~cov):
+            found = False
+            for p in mem[:max_tries]:
+                if self.traces >= self.max_traces:
+                    return out
+                w = self.walk_to(p["x"], i, u, b, known)
+                if w is None:
+                    continue
+                y, n = w
+                self.traces += 1
+                span = 0.2 * float(np.median(st["scale"]))
+                searches, _ = search_lines(lambda X: self.answer(X, "tracing"),
+                                           [(y, n, -span, span)], n_grid=24,
+                                           tol=self.fe._tol, min_gap=st["min_gap"])
+                s = searches[0]
+                s.kinks.sort(key=lambda k: abs(k[0]))
+                s.kinks = s.kinks[:3]
+                s.kinks.sort(key=lambda k: k[0])
+                pts = []
+                for j, (t, _) in enumerate(s.kinks):
+                    q = {"x": y + t * n, "line": -1 - self.traces, "search": s, "j": j,
+                         "normal": None, "tried": False, "owner": None}
+                    pts.append(q)
+                self.compute_normals(pts)
+                for q in pts:
+                    if q["normal"] is None or self.explained(q, known):
+                        continue
+                    a, J, _ = activation_jacobian(q["x"], known)
+                    S, uq, bq = signature(q["normal"], a, J)
+                    if S is None or a[i] <= 0:
+                        continue
+                    C = np.flatnonzero(cov)
+                    if _match((C, u[C] / np.linalg.norm(u[C]), b / np.linalg.norm(u[C])),
+                              (S, uq, bq), 2, 1e-6):
+                        q["aJ"] = (a, J)
+                        self.points.append(q)
+                        out.append(q)
+                        found = True
+                        break
+                if found:
+                    break
+        self.info["traces"] = self.traces
+        return out
 
     # ---------------------------------------------------------- refinement
     def refine(self, l, units, n_extra=8):
