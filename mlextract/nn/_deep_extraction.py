@@ -350,7 +350,10 @@ class DeepExtraction:
                 self.lines >= max_lines or (not first and not new and empty + 1 >= patience))
             for g in groups:
                 lines = {where[i]["line"] for i in g}
-                if len(lines) < 3 or len(units) >= h:
+                # the last hidden layer has no deeper unit to confuse with: there, a
+                # unit seen on one line is kept when tracing confirms it (last round)
+                few = l == len(self.sizes) and last_round
+                if len(lines) < (1 if few else 3) or len(units) >= h:
                     continue
                 mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
                 u, b, res, gap, cov = joint_solve(mem, n_prev)
@@ -366,6 +369,10 @@ class DeepExtraction:
                         mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"])
                                for i in g]
                         u, b, res, gap, cov = joint_solve(mem, n_prev)
+                    if len(lines) < 3 and len(extra) < 2:
+                        continue
+                elif len(lines) < 3:
+                    continue
                 if (last_round and u is not None and res <= 1e-7 and gap >= 1e-7
                         and cov.sum() >= max(1, n_prev // 2)):
                     # the lines are used up: keep a consistent unit whose weights on
