@@ -219,6 +219,8 @@ class DeepExtraction:
         self.current = []  # units of the layer being peeled: dicts u, b, members
         self.info = run.info
         self.traces = 0
+        self.refine_factor = 4
+        self.rho = 2.0
         self.max_traces = 64 * sum(self.sizes)
         self.info.update({"layers_done": 0, "units_per_layer": [],
                           "critical_points": 0, "jumps": 0})
@@ -565,12 +567,26 @@ class DeepExtraction:
                 # centre instead (no region to stay in)
                 w, b0 = unit["u"], unit["b"]
                 c = self.st["center"] - (w @ self.st["center"] + b0) * w
-                R = 0.5 * self.st["scale"] * rng.normal(size=(2 * (n_prev + 1) + n_extra,
-                                                               self.d))
+                n_pts = self.refine_factor * (n_prev + 1) + n_extra
+                R = 0.5 * self.st["scale"] * rng.normal(size=(n_pts, self.d))
                 R -= np.outer(R @ w, w)
                 mem = [{"x": c + r} for r in R]
             mem = mem if l == 1 else mem[:64]
-            per = max(3, int(np.ceil((2 * (n_prev + 1) + n_extra) / max(1, len(mem)))))
+            cands = []
+
+            def keep_best(m, k=k, cands=cands):
+                # the points with the most room along the normal locate the
+                # boundary most precisely (the error goes as noise / room)
+                cands.sort(key=lambda cand: -cand[0])
+                for delta, y, n in cands[:m]:
+                    P.append(y)
+                    Nn.append(n)
+                    D.append(delta)
+                    owner.append(k)
+                cands.clear()
+
+            per = max(3, int(np.ceil((self.refine_factor * (n_prev + 1) + n_extra)
+                                     / max(1, len(mem)))))
             if l > 1:  # the members themselves are exact points of the boundary
                 exact.extend((p["x"], k) for p in mem)
             for p in mem:
@@ -581,7 +597,7 @@ class DeepExtraction:
                     continue
                 n /= nn
                 # room inside the region of the known layers
-                rho = 0.5 * float(np.median(self.st["scale"]))
+                rho = self.rho * float(np.median(self.st["scale"]))
                 grads = []
                 aa = p["x"]
                 Jp = np.eye(self.d)
@@ -598,7 +614,7 @@ class DeepExtraction:
                     Wo = np.array([units[j]["u"] for j in others])
                     bo = np.array([units[j]["b"] for j in others])
                     grads.append((Wo @ aa + bo, Wo @ Jp))
-                for _ in range(1 if l == 1 else per):
+                for _ in range(1 if l == 1 else 3 * per):
                     r = rng.normal(size=self.d)
                     r -= (r @ n) * n
                     r /= np.linalg.norm(r)
@@ -621,10 +637,11 @@ class DeepExtraction:
                     delta = 0.2 * dl2
                     if not (delta > 0):
                         continue
-                    P.append(y)
-                    Nn.append(n)
-                    D.append(delta)
-                    owner.append(k)
+                    cands.append((delta, y, n))
+                if l > 1:
+                    keep_best(per)
+            if l == 1:  # spread matters more than room for a global hyperplane
+                keep_best(len(mem))
         if not P:
             return
         P, Nn, D = np.array(P), np.array(Nn), np.array(D)[:, None]
