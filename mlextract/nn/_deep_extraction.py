@@ -221,6 +221,7 @@ class DeepExtraction:
         self.traces = 0
         self.refine_factor = 4
         self.rho = 2.0
+        self.room_pick = 1
         self.max_traces = 64 * sum(self.sizes)
         self.info.update({"layers_done": 0, "units_per_layer": [],
                           "critical_points": 0, "jumps": 0})
@@ -354,7 +355,7 @@ class DeepExtraction:
                 lines = {where[i]["line"] for i in g}
                 # the last hidden layer has no deeper unit to confuse with: there, a
                 # unit seen on one line is kept when tracing confirms it (last round)
-                few = l == len(self.sizes) and last_round
+                few = last_round
                 if len(lines) < (1 if few else 3) or len(units) >= h:
                     continue
                 mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
@@ -373,8 +374,13 @@ class DeepExtraction:
                         u, b, res, gap, cov = joint_solve(mem, n_prev)
                     if len(lines) < 3 and len(extra) < 2:
                         continue
-                elif len(lines) < 3:
+                elif len(lines) < 3 and l == len(self.sizes):
                     continue
+                if len(lines) < 3 and l < len(self.sizes):
+                    # a deeper unit's local hyperplane would pass the tests above: a
+                    # unit of this layer also kinks far from its critical points
+                    if u is None or not self.confirm(u, b, [where[i] for i in g], known):
+                        continue
                 if (last_round and u is not None and res <= 1e-7 and gap >= 1e-7
                         and cov.sum() >= max(1, n_prev // 2)):
                     # the lines are used up: keep a consistent unit whose weights on
@@ -460,6 +466,35 @@ class DeepExtraction:
                 if merged or tests >= max_tests:
                     break
         return done + frags
+
+    def confirm(self, u, b, members, known, n_points=8, need=6):
+        """Kinks where the unit's boundary is predicted, far from its critical points."""
+        st, rng = self.st, self.run.rng
+        pts, hs, ns = [], [], []
+        for _ in range(n_points):
+            x = members[rng.integers(len(members))]["x"]
+            y = x + st["scale"] * rng.normal(size=self.d)
+            for _ in range(30):  # Newton onto the predicted boundary (no query)
+                a, J, _ = activation_jacobian(y, known)
+                n = J.T @ u
+                nn2 = float(n @ n)
+                if nn2 == 0:
+                    break
+                z = float(u @ a + b)
+                if abs(z) <= 1e-13 * (np.abs(u) @ np.abs(a) + abs(b) + 1):
+                    pts.append(y)
+                    ns.append(n / np.sqrt(nn2))
+                    hs.append(1e-4 * float(np.median(st["scale"])))
+                    break
+                y = y - z / nn2 * n
+        if not pts:
+            return False
+        P, N, H = np.array(pts), np.array(ns), np.array(hs)[:, None]
+        F = self.answer(np.concatenate([P - H * N, P, P + H * N]), "confirm")
+        F = F.reshape(3, len(P), -1)
+        sd = np.abs(F[0] - 2 * F[1] + F[2]).max(axis=1)
+        mag = np.abs(F).max(axis=(0, 2))
+        return int(np.sum(sd > 100 * self.fe._tol(mag))) >= min(need, len(P))
 
     # ------------------------------------------------------------ tracing
     def walk_to(self, x, i, u, b, known):
@@ -585,7 +620,8 @@ class DeepExtraction:
                     owner.append(k)
                 cands.clear()
 
-            per = max(3, int(np.ceil((self.refine_factor * (n_prev + 1) + n_extra)
+            factor = self.refine_factor if l == 1 else 2
+            per = max(3, int(np.ceil((factor * (n_prev + 1) + n_extra)
                                      / max(1, len(mem)))))
             if l > 1:  # the members themselves are exact points of the boundary
                 exact.extend((p["x"], k) for p in mem)
@@ -597,7 +633,7 @@ class DeepExtraction:
                     continue
                 n /= nn
                 # room inside the region of the known layers
-                rho = self.rho * float(np.median(self.st["scale"]))
+                rho = (self.rho if l == 1 else 0.5) * float(np.median(self.st["scale"]))
                 grads = []
                 aa = p["x"]
                 Jp = np.eye(self.d)
@@ -614,7 +650,7 @@ class DeepExtraction:
                     Wo = np.array([units[j]["u"] for j in others])
                     bo = np.array([units[j]["b"] for j in others])
                     grads.append((Wo @ aa + bo, Wo @ Jp))
-                for _ in range(1 if l == 1 else 3 * per):
+                for _ in range(1 if l == 1 else self.room_pick * per):
                     r = rng.normal(size=self.d)
                     r -= (r @ n) * n
                     r /= np.linalg.norm(r)
@@ -700,35 +736,21 @@ class DeepExtraction:
         known = list(self.layers)
         h = W.shape[0]
         signs = np.zeros(h)
-        trials = []
-        for i in range(h):
-            for p in members[i][:8]:
-                a, J, Z = activation_jacobian(p["x"], known)
-                M = W @ J
-                e, *_ = np.linalg.lstsq(M, np.eye(h)[i], rcond=None)
-                if np.abs(M @ e - np.eye(h)[i]).max() > 1e-8:
+        tried = [0] * h
+        for _ in range(4):  # passes: units whose sign is known and that are off at a
+            trials = []     # point need no freezing there, so later passes ask less
+            for i in range(h):
+                if signs[i] != 0:
                     continue
-                # step: stay in every known region and keep others' states
-                lim = np.inf
-                aa = p["x"]
-                Jp = np.eye(self.d)
-                for Wk, bk in known:
-                    G = Wk @ Jp
-                    z = Wk @ aa + bk
-                    with np.errstate(divide="ignore"):
-                        lim = min(lim, float(np.min(np.abs(z) / np.abs(G @ e))))
-                    Jp = G * (z > 0)[:, None]
-                    aa = np.maximum(z, 0.0)
-                zl = W @ a + b
-                zl[i] = np.inf
-                with np.errstate(divide="ignore"):
-                    lim = min(lim, float(np.min(np.abs(zl))))
-                t = 0.25 * min(lim, 1.0)
-                if not (t > 0):
-                    continue
-                trials.append((i, p["x"], e, t))
+                while tried[i] < min(len(members[i]), 32):
+                    p = members[i][tried[i]]
+                    tried[i] += 1
+                    trial = self._freeze_trial(i, p["x"], W, b, signs, known)
+                    if trial is not None:
+                        trials.append(trial)
+                        break
+            if not trials:
                 break
-        if trials:
             X = np.concatenate([[x, x + t * e, x - t * e] for _, x, e, t in trials])
             F = self.answer(X, "sign_recovery").reshape(len(trials), 3, -1)
             for (i, _, _, _), f in zip(trials, F):
@@ -739,7 +761,41 @@ class DeepExtraction:
                     signs[i] = 1.0
                 elif dp <= tol < 0.01 * dm:
                     signs[i] = -1.0
+            if np.all(signs != 0):
+                break
         return signs
+
+    def _freeze_trial(self, i, x, W, b, signs, known):
+        """A direction changing only unit ``i`` of the layer (and its step), or None."""
+        h = W.shape[0]
+        a, J, _ = activation_jacobian(x, known)
+        zl = W @ a + b
+        M = W @ J
+        # units of unknown sign, or known and on here, must not move
+        rows = [j for j in range(h) if j == i or signs[j] == 0 or signs[j] * zl[j] > 0]
+        target = (np.array(rows) == i).astype(float)
+        e, *_ = np.linalg.lstsq(M[rows], target, rcond=None)
+        if np.abs(M[rows] @ e - target).max() > 1e-8:
+            return None
+        lim = np.inf
+        aa = np.asarray(x, float)
+        Jp = np.eye(self.d)
+        for Wk, bk in known:
+            G = Wk @ Jp
+            z = Wk @ aa + bk
+            with np.errstate(divide="ignore"):
+                lim = min(lim, float(np.min(np.abs(z) / np.abs(G @ e))))
+            Jp = G * (z > 0)[:, None]
+            aa = np.maximum(z, 0.0)
+        rate = np.abs(M @ e)
+        rate[i] = 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            room = np.where(rate > 0, np.abs(zl) / rate, np.inf)
+        lim = min(lim, float(np.min(room)))
+        t = 0.25 * min(lim, 1.0)
+        if not (t > 0 and np.isfinite(t)):
+            return None
+        return i, np.asarray(x, float), e, t
 
     def last_hidden_signs(self, W, b, X, Y):
         """Signs of the last hidden layer from the linear term of one least-squares fit."""

@@ -291,18 +291,24 @@ class FunctionallyEquivalent(Attack):
             if deep is not None:
                 run.model = deep.partial_model()
             return
-        if not done:
-            run.status = "approximate"
-            run.message = (f"{msg}; the copy is the {deep.info['layers_done']} recovered "
-                           "layers and a least-squares output layer.")
         try:
             self._verify(run)
         except BudgetExhausted as exc:
             run.status = "budget_exhausted"
             run.message = f"the copy is complete but its verification was cut short: {exc}"
             return
-        if done and run.status == "success":
-            run.message = msg + "; " + run.message
+        err = run.info.get("max_logit_error", float("nan"))
+        if not done:
+            run.status = "approximate"
+            run.message = (f"{msg}; the copy is the {deep.info['layers_done']} recovered "
+                           f"layers and a least-squares output layer (largest logit error "
+                           f"on fresh points {err:.3g}).")
+        elif run.status == "success":
+            run.message = (f"{msg}; largest logit error on fresh points {err:.3g} (victim "
+                           f"precision {self._state['eps']:.3g}).")
+        else:
+            run.message = (f"{msg}, but the largest logit error on fresh points is "
+                           f"{err:.3g}: some unit is wrong or missing (see info).")
 
     def _setup(self, run):
         oracle = run.oracle
