@@ -47,7 +47,7 @@ def answers_to_logits(answers, output):
 
 @register
 class FunctionallyEquivalent(Attack):
-    """Functionally equivalent extraction of a one-hidden-layer ReLU network.
+    """Functionally equivalent extraction of a ReLU network (one or more hidden layers).
 
     The victim computes ``F(x) = A relu(W x + b) + c`` (logits). Restricted to a line
     it is piecewise linear, with one kink per unit. The attack
@@ -101,6 +101,9 @@ class FunctionallyEquivalent(Attack):
         queries a unit. "auto" refines when the victim is coarser than float64 (a
         float32 victim's finite differences lose ``ε / step``; points on the
         hyperplane lose only ``ε``).
+    hidden_layer_sizes : sequence of int or None, default=None
+        The victim's hidden widths, when known. Two or more select the deeper
+        attack (Carlini et al. 2020); None or one width the two-layer attack.
     random_state : int, Generator or None
         Seeds the lines and query points.
 
@@ -141,9 +144,23 @@ class FunctionallyEquivalent(Attack):
     Closed domains: lines are chords between points of the box (some coordinates on
     its faces), steps are cut at the box's walls, and no query leaves it.
 
-    Two-layer networks only: deeper networks (Carlini et al. 2020) are not
-    implemented; ``_check_oracle`` cannot see the depth, so on a deeper victim the
-    verification error reports the failure (status "approximate").
+    Deeper networks (Carlini et al. 2020): with ``hidden_layer_sizes`` of length
+    two or more (the attacker knows the architecture, the paper's threat model) the
+    attack peels the network layer by layer (:mod:`._deep_extraction`): critical
+    points on random lines, the normal at each from the gradient jump, the units of
+    layer ``l`` as the clusters of partial signatures in the activation space of the
+    known layers (joint solve of each cluster; a unit's boundary traced into regions
+    where its unseen coordinates are active), precision refinement through critical
+    points located afresh in each member's region, signs of inner layers by
+    *freezing* (a move that changes only that unit of the layer; it needs the layer
+    to contract at some critical point of the unit), the last hidden layer's signs
+    and the output layer by least squares. An expansive inner layer (e.g.
+    10-20-20-1's first layer) leaves signs unread: status "approximate" and a
+    message naming the layer and units; a budget running out returns the recovered
+    layers with a least-squares output layer (status "budget_exhausted"). Open
+    domains only. Without ``hidden_layer_sizes`` (or with one width) the attack is
+    the two-layer one above; ``_check_oracle`` cannot see the depth, so on a deeper
+    victim the verification error reports the failure (status "approximate").
 
     References
     ----------
