@@ -20,6 +20,17 @@ near its members, and its sign recovered; then the next layer is peeled. The las
 hidden layer's signs and the output layer come from one least-squares fit.
 
 Layer-1 is the special case ``a_0(x) = x``, ``J_0 = I``.
+
+Signs: an inner layer's by *freezing* (a direction ``e`` with ``W_l[j] J e = 0`` for
+the other units that may be on and ``W_l[i] J e = 1``: on the side where unit ``i``
+is off the answer does not move), which needs the layer to contract at some
+critical point of the unit; the last hidden layer's from the linear term of one
+least-squares fit (``relu(-z) = relu(z) - z``), as for two layers.
+
+References
+----------
+.. [1] N. Carlini, M. Jagielski, I. Mironov. "Cryptanalytic Extraction of Neural
+   Network Models". CRYPTO 2020 (arXiv:2003.04884), §4.3-4.4 and §5.
 """
 
 from __future__ import annotations
