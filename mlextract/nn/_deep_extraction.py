@@ -233,6 +233,7 @@ class DeepExtraction:
         self.refine_factor = 4
         self.rho = 2.0
         self.room_pick = 1
+        self.allow_confirm = False
         self.max_traces = 64 * sum(self.sizes)
         self.info.update({"layers_done": 0, "units_per_layer": [],
                           "critical_points": 0, "jumps": 0})
@@ -309,7 +310,7 @@ class DeepExtraction:
             a = np.maximum(z, 0.0)
         return False
 
-    def peel(self, l, max_lines, patience=2):
+    def peel(self, l, max_lines, patience=4):
         """Find the units of layer ``l`` (1-based); returns them as (W, b), signs unknown."""
         h = self.sizes[l - 1]
         n_prev = self.d if l == 1 else self.layers[-1][0].shape[0]
@@ -371,6 +372,7 @@ class DeepExtraction:
                     continue
                 mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
                 u, b, res, gap, cov = joint_solve(mem, n_prev)
+                cov_seen = cov.copy()
                 if (l > 1 and u is not None and res <= 1e-7 and gap >= 1e-7
                         and not cov.all() and self.traces < self.max_traces):
                     # follow the unit's boundary into regions where the coordinates
@@ -383,14 +385,21 @@ class DeepExtraction:
                         mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"])
                                for i in g]
                         u, b, res, gap, cov = joint_solve(mem, n_prev)
+                        cov_seen = cov.copy()
                     if len(lines) < 3 and len(extra) < 2:
                         continue
                 elif len(lines) < 3 and l == len(self.sizes):
                     continue
-                if len(lines) < 3 and l < len(self.sizes):
-                    # a deeper unit's local hyperplane would pass the tests above: a
-                    # unit of this layer also kinks far from its critical points
-                    if u is None or not self.confirm(u, b, [where[i] for i in g], known):
+                if (self.allow_confirm and 1 < l < len(self.sizes) and u is not None
+                        and units):
+                    # a deeper unit's local hyperplane seen in one region of this
+                    # layer passes the tests above: a unit of this layer also kinks
+                    # in the layer's other regions
+                    others = (np.array([k["u"] for k in units]),
+                              np.array([k["b"] for k in units]))
+                    if not self.confirm(u, b, [where[i] for i in g], known, others):
+                        self.info[f"layer{l}_unconfirmed"] = self.info.get(
+                            f"layer{l}_unconfirmed", 0) + 1
                         continue
                 if (last_round and u is not None and res <= 1e-7 and gap >= 1e-7
                         and cov.sum() >= max(1, n_prev // 2)):
@@ -404,6 +413,12 @@ class DeepExtraction:
                     key = f"layer{l}_rejected_clusters"
                     self.info[key] = self.info.get(key, []) + [
                         (len(g), len(lines), float(res), float(gap))]
+                    continue
+                dup = self.duplicate_of(u, b, cov_seen, units)
+                if dup is not None:  # a fragment of a unit already found
+                    for i in g:
+                        where[i]["owner"] = (l, dup)
+                        units[dup]["extra"].append(where[i])
                     continue
                 unit = {"u": u, "b": b, "members": [where[i] for i in g], "extra": []}
                 for i in g:
@@ -420,6 +435,18 @@ class DeepExtraction:
                 break
             self.add_lines(max(1, self.fe.n_lines))
         return units
+
+    @staticmethod
+    def duplicate_of(u, b, cov, units, tol=1e-6):
+        """The index of a known unit that agrees with ``(u, b)`` on ``cov``, or None."""
+        C = np.flatnonzero(cov)
+        x = np.append(u[C], b)
+        for k, unit in enumerate(units):
+            y = np.append(unit["u"][C], unit["b"])
+            nx, ny = np.linalg.norm(x), np.linalg.norm(y)
+            if nx > 0 and ny > 0 and 1 - abs(x @ y) / (nx * ny) <= tol:
+                return k
+        return None
 
     def merge_fragments(self, groups, where, n_prev, max_tests=20000):
         """Join clusters that are consistent but underdetermined when their union is.
@@ -478,11 +505,24 @@ class DeepExtraction:
                     break
         return done + frags
 
-    def confirm(self, u, b, members, known, n_points=8, need=6):
-        """Kinks where the unit's boundary is predicted, far from its critical points."""
+    def confirm(self, u, b, members, known, others=None, n_points=8, need=5):
+        """Kinks where the unit's boundary is predicted, far from its critical points.
+
+        A deeper unit's local hyperplane is a boundary only inside one region of
+        this layer: test points are taken where the layer's other units found so
+        far (``others``, orientation irrelevant) are in another pattern than at
+        every member.
+        """
         st, rng = self.st, self.run.rng
         pts, hs, ns = [], [], []
-        for _ in range(n_points):
+        pats = set()
+        if others is not None and len(others[0]):
+            Wo, bo = others
+            A = forward_known(np.array([p["x"] for p in members]), known)
+            pats = {tuple(r) for r in (A @ Wo.T + bo > 0)}
+        for _ in range(8 * n_points):
+            if len(pts) >= n_points:
+                break
             x = members[rng.integers(len(members))]["x"]
             y = x + st["scale"] * rng.normal(size=self.d)
             for _ in range(30):  # Newton onto the predicted boundary (no query)
@@ -493,6 +533,8 @@ class DeepExtraction:
                     break
                 z = float(u @ a + b)
                 if abs(z) <= 1e-13 * (np.abs(u) @ np.abs(a) + abs(b) + 1):
+                    if pats and tuple(a @ others[0].T + others[1] > 0) in pats:
+                        break  # the same region of this layer as a member: no test
                     pts.append(y)
                     ns.append(n / np.sqrt(nn2))
                     hs.append(1e-4 * float(np.median(st["scale"])))
@@ -753,10 +795,19 @@ class DeepExtraction:
             for i in range(h):
                 if signs[i] != 0:
                     continue
-                while tried[i] < min(len(members[i]), 32):
-                    p = members[i][tried[i]]
+                while tried[i] < min(len(members[i]), 32) + 200:
+                    k = tried[i]
                     tried[i] += 1
-                    trial = self._freeze_trial(i, p["x"], W, b, signs, known)
+                    if k < min(len(members[i]), 32):
+                        x = members[i][k]["x"]
+                    else:
+                        # any point of the unit's boundary will do, and the boundary
+                        # is known: look (without a query) for one where the layer
+                        # contracts enough
+                        x = self._boundary_point(i, W, b, members[i], known)
+                        if x is None:
+                            continue
+                    trial = self._freeze_trial(i, x, W, b, signs, known)
                     if trial is not None:
                         trials.append(trial)
                         break
@@ -776,6 +827,23 @@ class DeepExtraction:
                 break
         return signs
 
+    def _boundary_point(self, i, W, b, members, known):
+        """A random point where unit ``i``'s pre-activation is zero (Newton, no query)."""
+        st, rng = self.st, self.run.rng
+        x = members[rng.integers(len(members))]["x"]
+        y = x + rng.choice([0.3, 1.0, 3.0]) * st["scale"] * rng.normal(size=self.d)
+        for _ in range(30):
+            a, J, _ = activation_jacobian(y, known)
+            n = J.T @ W[i]
+            nn2 = float(n @ n)
+            if nn2 == 0:
+                return None
+            z = float(W[i] @ a + b[i])
+            if abs(z) <= 1e-13 * (np.abs(W[i]) @ np.abs(a) + abs(b[i]) + 1):
+                return y
+            y = y - z / nn2 * n
+        return None
+
     def _freeze_trial(self, i, x, W, b, signs, known):
         """A direction changing only unit ``i`` of the layer (and its step), or None."""
         h = W.shape[0]
@@ -786,7 +854,8 @@ class DeepExtraction:
         rows = [j for j in range(h) if j == i or signs[j] == 0 or signs[j] * zl[j] > 0]
         target = (np.array(rows) == i).astype(float)
         e, *_ = np.linalg.lstsq(M[rows], target, rcond=None)
-        if np.abs(M[rows] @ e - target).max() > 1e-8:
+        scale = 1.0 + np.abs(M[rows]).max() * np.abs(e).max()
+        if np.abs(M[rows] @ e - target).max() > 1e-8 * scale:
             return None
         lim = np.inf
         aa = np.asarray(x, float)
@@ -804,7 +873,9 @@ class DeepExtraction:
             room = np.where(rate > 0, np.abs(zl) / rate, np.inf)
         lim = min(lim, float(np.min(room)))
         t = 0.25 * min(lim, 1.0)
-        if not (t > 0 and np.isfinite(t)):
+        # the move must change the answer well above rounding: a tiny step (an
+        # ill-conditioned direction, or a point next to another boundary) cannot
+        if not (np.isfinite(t) and t * np.linalg.norm(e) > 1e-6 * np.median(self.st["scale"])):
             return None
         return i, np.asarray(x, float), e, t
 
