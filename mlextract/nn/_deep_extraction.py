@@ -35,6 +35,8 @@ References
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ._critical_points import search_lines
@@ -233,6 +235,9 @@ class DeepExtraction:
         self.refine_factor = 4
         self.rho = 2.0
         self.room_pick = 1
+        self.refine_factor_deep = 2
+        self.rho_deep = 0.5
+        self.min_gap = 1e-4
         self.allow_confirm = False
         self.max_traces = 64 * sum(self.sizes)
         self.info.update({"layers_done": 0, "units_per_layer": [],
@@ -260,6 +265,9 @@ class DeepExtraction:
                                     "j": j, "normal": None, "tried": False,
                                     "owner": None})
             self.lines += 1
+            if hasattr(self, "bank"):
+                keep = np.isfinite(s.F).all(axis=1)
+                self.bank.append((s.x0 + s.t[keep, None] * s.v, s.F[keep]))
         self.info["n_lines"] = self.lines
         self.info["critical_points"] = len(self.points)
 
@@ -390,6 +398,18 @@ class DeepExtraction:
                         continue
                 elif len(lines) < 3 and l == len(self.sizes):
                     continue
+                if 1 < l < len(self.sizes) and u is not None and len(units) >= 2:
+                    # a deeper unit's local hyperplane is consistent only inside one
+                    # region of this layer: a unit of this layer has critical points
+                    # in several (regions told by the units found so far; their
+                    # orientation does not matter)
+                    Wo = np.array([k["u"] for k in units])
+                    bo = np.array([k["b"] for k in units])
+                    A = forward_known(np.array([where[i]["x"] for i in g]), known)
+                    if len({tuple(r) for r in (A @ Wo.T + bo > 0)}) < 2:
+                        self.info[f"layer{l}_one_region"] = self.info.get(
+                            f"layer{l}_one_region", 0) + 1
+                        continue
                 if (self.allow_confirm and 1 < l < len(self.sizes) and u is not None
                         and units):
                     # a deeper unit's local hyperplane seen in one region of this
@@ -433,6 +453,8 @@ class DeepExtraction:
             first = False
             if empty >= patience or self.lines >= max_lines:
                 break
+            if l == len(self.sizes) and units:
+                self.residual_hints(units, known)
             self.add_lines(max(1, self.fe.n_lines))
         return units
 
@@ -673,7 +695,7 @@ class DeepExtraction:
                     owner.append(k)
                 cands.clear()
 
-            factor = self.refine_factor if l == 1 else 2
+            factor = self.refine_factor if l == 1 else self.refine_factor_deep
             per = max(3, int(np.ceil((factor * (n_prev + 1) + n_extra)
                                      / max(1, len(mem)))))
             if l > 1:  # the members themselves are exact points of the boundary
@@ -686,7 +708,7 @@ class DeepExtraction:
                     continue
                 n /= nn
                 # room inside the region of the known layers
-                rho = (self.rho if l == 1 else 0.5) * float(np.median(self.st["scale"]))
+                rho = (self.rho if l == 1 else self.rho_deep) * float(np.median(self.st["scale"]))
                 grads = []
                 aa = p["x"]
                 Jp = np.eye(self.d)
@@ -763,15 +785,22 @@ class DeepExtraction:
                 Q = np.vstack([Q, forward_known(np.array(ex), known)])
             stats = self.info.setdefault(f"layer{l}_refine_stats", [])
             stats.append((int((owner == k).sum()), int(sel.sum())))
-            if Q.shape[0] < n_prev + 1:
+            # coordinates never active at these points do not enter their equations:
+            # fit the others and keep these weights from the first estimate
+            C = np.flatnonzero(np.abs(Q).max(axis=0) > 0)
+            if Q.shape[0] < C.size + 1 or C.size == 0:
                 continue
-            u, b, res, gap, _ = hyperplane_fit(Q, (unit["u"], unit["b"]))
-            if u is None:
+            uC, b, res, gap, _ = hyperplane_fit(Q[:, C], (unit["u"][C], unit["b"]))
+            if uC is None:
                 continue
-            if u @ unit["u"] < 0:
-                u, b = -u, -b
+            lam = float(uC @ unit["u"][C]) / float(uC @ uC)  # the first estimate's scale
+            u = unit["u"].copy()
+            u[C] = lam * uC
+            b = lam * b
+            nu = np.linalg.norm(u)
+            u, b = u / nu, b / nu
             stats[-1] = stats[-1] + (res, gap, float(np.linalg.norm(u - unit["u"])))
-            if gap < 1e-9 or res > 1e-9 or np.linalg.norm(u - unit["u"]) > 1e-4:
+            if gap < self.min_gap or res > 1e-9 or np.linalg.norm(u - unit["u"]) > 1e-4:
                 continue
             unit["u"], unit["b"] = u, b
             n_ref += 1
@@ -879,6 +908,42 @@ class DeepExtraction:
             return None
         return i, np.asarray(x, float), e, t
 
+    def residual_hints(self, units, known, n_rows=4000, n_hints=2):
+        """Send the next lines through the answers the units found so far miss most.
+
+        The units of the last hidden layer and a linear term in the layer below fit
+        every answer exactly whatever their signs; where the fit misses, a unit not
+        yet found changes state nearby, and a line through such a point crosses it.
+        """
+        X = np.concatenate([b_[0] for b_ in self.bank])
+        Y = np.concatenate([b_[1] for b_ in self.bank])
+        if len(X) > n_rows:
+            idx = self.run.rng.choice(len(X), n_rows, replace=False)
+            X, Y = X[idx], Y[idx]
+        W = np.array([u["u"] for u in units])
+        b = np.array([u["b"] for u in units])
+        A_prev = forward_known(X, known)
+        A, c, L, _, _ = fit_last_layer(A_prev, Y, W, b)
+        F = np.maximum(A_prev @ W.T + b, 0) @ A + A_prev @ L + c
+        r = np.abs(F - Y).max(axis=1)
+        lim = 1e-8 * (1 + np.abs(Y).max(axis=1))
+        worst = np.argsort(-r)[:n_hints]
+        self.st["hints"] = [X[i] for i in worst if r[i] > lim[i]]
+
+    def with_linear_pairs(self, W, b, X, Y):
+        """Rows for ``±v/|v|`` per output of the least-squares linear term ``v``."""
+        A_prev = forward_known(X, self.layers)
+        _, _, L, _, _ = fit_last_layer(A_prev, Y, W, b)
+        rows = []
+        for o in range(L.shape[1]):
+            v = L[:, o]
+            nv = np.linalg.norm(v)
+            if nv > 0:
+                rows += [v / nv, -v / nv]
+        if not rows:
+            return W, b
+        return np.vstack([W, rows]), np.append(b, np.zeros(len(rows)))
+
     def last_hidden_signs(self, W, b, X, Y):
         """Signs of the last hidden layer from the linear term of one least-squares fit."""
         known = list(self.layers)
@@ -910,14 +975,20 @@ class DeepExtraction:
             inter = [np.zeros(1), c]
         return Network(coefs, inter, output=output, classes=classes)
 
-    def output_points(self, n):
+    def output_points(self, n, units=()):
+        """Points for the output fit: half near the last layer's units' boundaries
+        (each unit must switch on the sample, or its sign is not determined), half
+        from the domain."""
         run, st = self.run, self.st
         X = st["center"] + st["scale"] * run.rng.normal(size=(n, self.d))
-        near = [p["x"] for p in self.points[: n // 2]]
+        near = [u["members"][(r // max(1, len(units))) % len(u["members"])]["x"]
+                for r, u in zip(range(n // 2), itertools.cycle(units))] if units else \
+            [p["x"] for p in self.points[: n // 2]]
         for r, x in enumerate(near):
             X[r] = x + [0.03, 0.3, 1.0][r % 3] * st["scale"] * run.rng.normal(size=self.d)
         Y = self.answer(X, "last_layer")
         self.bank.append((X, Y))
+        self.out_XY = (X, Y)
         return X, Y
 
     def fit_output(self, X, Y):
@@ -966,16 +1037,24 @@ class DeepExtraction:
                                    "an expansive layer)")
             else:
                 X, Y = self.output_points(W.shape[0] + W.shape[1] + 1
-                                          + max(32, (W.shape[0] + W.shape[1]) // 4))
+                                          + max(32, (W.shape[0] + W.shape[1]) // 4),
+                                          units)
                 signs, method = self.last_hidden_signs(W, b, X, Y)
                 if signs is None:
-                    self.info["sign_method"] = method
-                    return False, f"layer {l}: sign recovery failed ({method})"
+                    # relu(-z) = relu(z) - z: whatever the signs, the units and a
+                    # linear term in the layer below fit exactly; the linear term
+                    # (also holding a unit that is on wherever it was looked at) is
+                    # kept as pairs of units relu(v·a) - relu(-v·a) = v·a
+                    W, b = self.with_linear_pairs(W, b, X, Y)
+                    signs = np.ones(W.shape[0])
+                    method = (f"{method}; signs left as found, the linear term kept as "
+                              f"{W.shape[0] - len(units)} paired units")
+                    self.info["units_per_layer"][-1] = W.shape[0]
             self.info[f"layer{l}_sign_method"] = method
             self.layers.append((W * signs[:, None], b * signs))
             self.info["layers_done"] = l
             run.model = self.partial_model()
-        X, Y = self.bank[-1]
+        X, Y = self.out_XY
         A, c, res = self.fit_output(X, Y)
         self.info["last_layer_residual"] = res
         run.model = self.model(self.layers, A, c)
