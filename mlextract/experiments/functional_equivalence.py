@@ -219,18 +219,20 @@ def functional_equivalence_deep(ctx):
     rows = []
     for sizes in shapes:
         shape = "-".join(map(str, sizes))
-        ok, errs, rels, qs, times, fails = 0, [], [], [], [], []
+        ok, eq, errs, rels, qs, times, fails = 0, 0, [], [], [], [], []
         for seed in seeds:
             res, err, rel, dt = _deep_row(sizes, seed, n_test)
-            good = res.status == "success"
-            ok += good
-            if not good:
-                fails.append(f"seed {seed}: {res.status} ({res.message[:120]})")
+            ok += res.status == "success"
+            eq += err <= 2.0 ** -20
+            if err > 2.0 ** -20:
+                fails.append(f"seed {seed} (2^{_log2(err):.1f}): "
+                             f"{res.message.split(';')[0][:70]}")
             errs.append(err)
             rels.append(rel)
             qs.append(res.n_queries)
             times.append(dt)
-        rows.append([shape, f"{ok}/{len(seeds)}", _log2(float(np.median(qs))),
+        rows.append([shape, f"{ok}/{len(seeds)}", f"{eq}/{len(seeds)}",
+                     _log2(float(np.median(qs))),
                      _log2(float(np.max(qs))), _log2(max(errs)),
                      _log2(float(np.median(errs))), _log2(max(rels)), float(np.mean(times)),
                      _DEEP_PAPER.get(shape, "in the paper's Table 1 (not transcribed)"),
@@ -238,7 +240,8 @@ def functional_equivalence_deep(ctx):
     return Table(
         title="Functionally equivalent extraction of deeper ReLU networks (logit oracle, "
               "layer-by-layer peeling)",
-        columns=["shape", "success", "log2 queries (median)", "log2 queries (max)",
+        columns=["shape", "status success", "equivalent (err <= 2^-20)",
+                 "log2 queries (median)", "log2 queries (max)",
                  "log2 max logit err N(0,I) (worst seed)", "log2 max logit err (median)",
                  "log2 max rel err 100x", "time s", "paper", "failures"],
         rows=rows,
@@ -255,5 +258,14 @@ def functional_equivalence_deep(ctx):
                "point of each unit (h_l <= rank of the Jacobian below). 10-20-20-1's "
                "first layer (20 units, 10 inputs) is expansive everywhere: its signs are "
                "not recovered and the run reports it (status 'approximate').",
+               "'status success' is the attack's own verdict (its error on 256 fresh "
+               "points); 'equivalent' counts runs whose error on the 100,000 test "
+               "inputs is at most 2^-20. A run that misses a rare unit can pass the "
+               "first and fail the second.",
+               "Failures seen: a unit of an inner or last layer whose critical points "
+               "never show some coordinate active (its weight there stays 0 after "
+               "tracing fails), and rare units of 40-20-10-10-1's third layer not "
+               "found within max_lines; the last hidden layer then keeps the "
+               "least-squares linear term as paired units (widths shown +2).",
                "Quick mode: 12-8-4-1 and 80-40-20-1, one seed each."],
     )
