@@ -238,6 +238,7 @@ class DeepExtraction:
         self.refine_factor_deep = 2
         self.rho_deep = 0.5
         self.min_gap = 1e-4
+        self.walk_margin = 0.2
         self.allow_confirm = False
         self.max_traces = 64 * sum(self.sizes)
         self.info.update({"layers_done": 0, "units_per_layer": [],
@@ -597,7 +598,7 @@ class DeepExtraction:
                 gr = g @ r
                 if not gr > 0:
                     return None
-                y = y + (-zi / gr * 1.02 + 1e-3 / np.sqrt(gr)) * r
+                y = y + (-zi / gr + self.walk_margin / np.sqrt(gr)) * r
             else:
                 nn2 = n @ n
                 if not nn2 > 0:
