@@ -47,7 +47,7 @@ def answers_to_logits(answers, output):
 
 @register
 class FunctionallyEquivalent(Attack):
-    """Functionally equivalent extraction of a one-hidden-layer ReLU network.
+    """Functionally equivalent extraction of a ReLU network (one or more hidden layers).
 
     The victim computes ``F(x) = A relu(W x + b) + c`` (logits). Restricted to a line
     it is piecewise linear, with one kink per unit. The attack
@@ -101,6 +101,9 @@ class FunctionallyEquivalent(Attack):
         queries a unit. "auto" refines when the victim is coarser than float64 (a
         float32 victim's finite differences lose ``ε / step``; points on the
         hyperplane lose only ``ε``).
+    hidden_layer_sizes : sequence of int or None, default=None
+        The victim's hidden widths, when known. Two or more select the deeper
+        attack (Carlini et al. 2020); None or one width the two-layer attack.
     random_state : int, Generator or None
         Seeds the lines and query points.
 
@@ -141,9 +144,23 @@ class FunctionallyEquivalent(Attack):
     Closed domains: lines are chords between points of the box (some coordinates on
     its faces), steps are cut at the box's walls, and no query leaves it.
 
-    Two-layer networks only: deeper networks (Carlini et al. 2020) are not
-    implemented; ``_check_oracle`` cannot see the depth, so on a deeper victim the
-    verification error reports the failure (status "approximate").
+    Deeper networks (Carlini et al. 2020): with ``hidden_layer_sizes`` of length
+    two or more (the attacker knows the architecture, the paper's threat model) the
+    attack peels the network layer by layer (:mod:`._deep_extraction`): critical
+    points on random lines, the normal at each from the gradient jump, the units of
+    layer ``l`` as the clusters of partial signatures in the activation space of the
+    known layers (joint solve of each cluster; a unit's boundary traced into regions
+    where its unseen coordinates are active), precision refinement through critical
+    points located afresh in each member's region, signs of inner layers by
+    *freezing* (a move that changes only that unit of the layer; it needs the layer
+    to contract at some critical point of the unit), the last hidden layer's signs
+    and the output layer by least squares. An expansive inner layer (e.g.
+    10-20-20-1's first layer) leaves signs unread: status "approximate" and a
+    message naming the layer and units; a budget running out returns the recovered
+    layers with a least-squares output layer (status "budget_exhausted"). Open
+    domains only. Without ``hidden_layer_sizes`` (or with one width) the attack is
+    the two-layer one above; ``_check_oracle`` cannot see the depth, so on a deeper
+    victim the verification error reports the failure (status "approximate").
 
     References
     ----------
@@ -172,7 +189,7 @@ class FunctionallyEquivalent(Attack):
 
     def __init__(self, *, n_lines=2, max_lines=32, line_range=1e4, n_grid=256,
                  precision="auto", n_verify=256, max_sign_subsets=65536, refine="auto",
-                 random_state=None):
+                 hidden_layer_sizes=None, random_state=None):
         self.n_lines = n_lines
         self.max_lines = max_lines
         self.line_range = line_range
@@ -181,6 +198,7 @@ class FunctionallyEquivalent(Attack):
         self.n_verify = n_verify
         self.max_sign_subsets = max_sign_subsets
         self.refine = refine
+        self.hidden_layer_sizes = hidden_layer_sizes
         self.random_state = random_state
 
     # ------------------------------------------------------------------ checks
@@ -198,6 +216,15 @@ class FunctionallyEquivalent(Attack):
             raise ValueError(f"line_range must be a positive number; got {self.line_range!r}.")
         if not (self.refine == "auto" or isinstance(self.refine, bool)):
             raise ValueError(f"refine must be 'auto', True or False; got {self.refine!r}.")
+        hs = self.hidden_layer_sizes
+        if hs is not None:
+            ok = isinstance(hs, (list, tuple, np.ndarray)) and len(hs) >= 1 and all(
+                isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+                for v in hs)
+            if not ok:
+                raise ValueError(
+                    "hidden_layer_sizes must be None or a non-empty sequence of positive "
+                    f"integers (the victim's hidden widths); got {hs!r}.")
         p = self.precision
         if not (p == "auto" or (isinstance(p, (float, int)) and not isinstance(p, bool)
                                 and 0 < p < 1)):
@@ -216,6 +243,9 @@ class FunctionallyEquivalent(Attack):
     def _extract(self, run: Run) -> None:
         self._setup(run)
         st = self._state
+        if self.hidden_layer_sizes is not None and len(self.hidden_layer_sizes) >= 2:
+            self._extract_deep(run)
+            return
         try:
             self._estimate_precision(run)
             lines = [self._new_line(run) for _ in range(self.n_lines)]
@@ -255,6 +285,47 @@ class FunctionallyEquivalent(Attack):
         except BudgetExhausted as exc:
             run.status = "budget_exhausted"
             run.message = f"the copy is complete but its verification was cut short: {exc}"
+
+    def _extract_deep(self, run):
+        """Layer-by-layer peeling (Carlini et al. 2020); see ``_deep_extraction``."""
+        from ._deep_extraction import DeepExtraction
+
+        if self._state["closed"]:
+            raise ValueError(
+                "deeper networks are extracted over an open input domain only; build "
+                "the oracle with n_features=... (or an unbounded domain).")
+        deep = None
+        try:
+            self._estimate_precision(run)
+            deep = DeepExtraction(self, run, self.hidden_layer_sizes)
+            done, msg = deep.extract(max(self.max_lines, 4))
+        except BudgetExhausted as exc:
+            run.status = "budget_exhausted"
+            n = deep.info.get("layers_done", 0) if deep is not None else 0
+            run.message = (f"{exc} {n} of {len(self.hidden_layer_sizes)} hidden layers "
+                           "were recovered; the copy is those layers and a least-squares "
+                           "output layer.")
+            if deep is not None:
+                run.model = deep.partial_model()
+            return
+        try:
+            self._verify(run)
+        except BudgetExhausted as exc:
+            run.status = "budget_exhausted"
+            run.message = f"the copy is complete but its verification was cut short: {exc}"
+            return
+        err = run.info.get("max_logit_error", float("nan"))
+        if not done:
+            run.status = "approximate"
+            run.message = (f"{msg}; the copy is the {deep.info['layers_done']} recovered "
+                           f"layers and a least-squares output layer (largest logit error "
+                           f"on fresh points {err:.3g}).")
+        elif run.status == "success":
+            run.message = (f"{msg}; largest logit error on fresh points {err:.3g} (victim "
+                           f"precision {self._state['eps']:.3g}).")
+        else:
+            run.message = (f"{msg}, but the largest logit error on fresh points is "
+                           f"{err:.3g}: some unit is wrong or missing (see info).")
 
     def _setup(self, run):
         oracle = run.oracle

@@ -1,0 +1,1062 @@
+"""Layer-by-layer extraction of deeper ReLU networks (Carlini, Jagielski, Mironov 2020).
+
+With the first ``l - 1`` layers known, the victim's hidden activations
+``a_{l-1}(x)`` and their Jacobian ``J_{l-1}(x) = ∂a_{l-1}/∂x`` can be computed without
+a query. At a critical point ``x*`` of a unit of layer ``l`` (its pre-activation
+``u·a_{l-1}(x) + b`` is zero there) the gradient of the output jumps by a rank-one
+matrix whose input-space factor is the local normal
+
+    n(x*) ∝ J_{l-1}(x*)ᵀ u,
+
+so ``u`` restricted to the units of layer ``l - 1`` active at ``x*`` solves a small
+linear system (unique while those units' rows of ``J`` are independent: a
+*contracting* region). A unit of layer ``l`` has the same ``(u, b)`` at all its
+critical points, far apart; a unit of a deeper layer has a different local ``(u, b)``
+in every region of layer ``l``. Layer ``l``'s units are therefore the clusters of
+critical points whose partial signatures agree (on their common support), seen on
+several lines. Each cluster is solved jointly (all its normals and the hyperplane
+equations ``u·a_{l-1}(x*) + b = 0``), refined through critical points located afresh
+near its members, and its sign recovered; then the next layer is peeled. The last
+hidden layer's signs and the output layer come from one least-squares fit.
+
+Layer-1 is the special case ``a_0(x) = x``, ``J_0 = I``.
+
+Signs: an inner layer's by *freezing* (a direction ``e`` with ``W_l[j] J e = 0`` for
+the other units that may be on and ``W_l[i] J e = 1``: on the side where unit ``i``
+is off the answer does not move), which needs the layer to contract at some
+critical point of the unit; the last hidden layer's from the linear term of one
+least-squares fit (``relu(-z) = relu(z) - z``), as for two layers.
+
+References
+----------
+.. [1] N. Carlini, M. Jagielski, I. Mironov. "Cryptanalytic Extraction of Neural
+   Network Models". CRYPTO 2020 (arXiv:2003.04884), §4.3-4.4 and §5.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ._critical_points import search_lines
+from ._sign_recovery import fit_last_layer, recover_signs
+from ._weight_recovery import gradient_jumps, unit_from_jump
+
+__all__ = ["forward_known", "activation_jacobian", "signature", "joint_solve",
+           "cluster_signatures", "DeepExtraction"]
+
+
+def forward_known(X, layers):
+    """Activations of the last known layer for each row of ``X``.
+
+    ``layers`` is a list of ``(W, b)`` with ``W`` of shape (fan_out, fan_in).
+    """
+    A = np.asarray(X, dtype=np.float64)
+    for W, b in layers:
+        A = np.maximum(A @ W.T + b, 0.0)
+    return A
+
+
+def activation_jacobian(x, layers):
+    """``a_l(x)``, ``J_l(x) = ∂a_l/∂x`` and the pre-activations of every known layer."""
+    a = np.asarray(x, dtype=np.float64)
+    J = np.eye(a.size)
+    Z = []
+    for W, b in layers:
+        z = W @ a + b
+        Z.append(z)
+        on = z > 0
+        J = (W @ J) * on[:, None]
+        a = np.where(on, z, 0.0)
+    return a, J, Z
+
+
+def signature(normal, a, J, *, rank_tol=1e-9, res_tol=1e-6):
+    """A critical point's partial signature in the space of the last known layer.
+
+    Solves ``J[S]ᵀ u = n`` on the active units ``S`` (rows of ``J`` not zero).
+
+    Returns
+    -------
+    S : ndarray of int or None
+        The support (None when the rows of ``J[S]`` are dependent, an *expansive*
+        region, or the normal is not in their span).
+    u : ndarray of shape (len(S),)
+    b : float
+        ``-u·a[S]`` (the hyperplane passes through the point).
+    """
+    S = np.flatnonzero(np.abs(J).max(axis=1) > 0)
+    if S.size == 0:
+        return None, None, None
+    JS = J[S]
+    sv = np.linalg.svd(JS, compute_uv=False)
+    if sv.size < S.size or sv[-1] < rank_tol * sv[0]:
+        return None, None, None
+    u, *_ = np.linalg.lstsq(JS.T, normal, rcond=None)
+    if np.linalg.norm(JS.T @ u - normal) > res_tol * np.linalg.norm(normal):
+        return None, None, None
+    b = float(-u @ a[S])
+    nrm = np.linalg.norm(u)
+    return S, u / nrm, b / nrm
+
+
+def _match(p, q, min_common, tol):
+    """True when two partial signatures are proportional on their common support."""
+    Sp, up, bp = p
+    Sq, uq, bq = q
+    common, ip, iq = np.intersect1d(Sp, Sq, return_indices=True)
+    if common.size < min_common:
+        return False
+    x = np.append(up[ip], bp)
+    y = np.append(uq[iq], bq)
+    nx, ny = np.linalg.norm(x), np.linalg.norm(y)
+    if nx == 0 or ny == 0:
+        return False
+    return 1.0 - abs(x @ y) / (nx * ny) <= tol
+
+
+def cluster_signatures(sigs, *, min_common=2, tol=1e-8):
+    """Union-find clusters of matching signatures; ``sigs`` is a list of (S, u, b)."""
+    n = len(sigs)
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if find(i) != find(j) and _match(sigs[i], sigs[j], min_common, tol):
+                parent[find(j)] = find(i)
+    groups = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return list(groups.values())
+
+
+def joint_solve(members, n_prev):
+    """One unit's ``(u, b)`` from all its critical points at once.
+
+    Each member ``(x*, n, a, J)`` asks ``Jᵀu ∥ n`` (its normal) and
+    ``u·a + b = 0`` (its hyperplane passes through ``x*``); the homogeneous system's
+    smallest right singular vector is the unit, up to sign. Only coordinates active
+    at some member enter (a coordinate never active is unconstrained: ``e_i`` would
+    solve any such system).
+
+    Returns
+    -------
+    u : ndarray of shape (n_prev,)
+        Zero on the coordinates never active at a member.
+    b : float
+    residual : float
+        Smallest singular value relative to the largest (consistency).
+    gap : float
+        Second smallest relative to the largest (identifiability).
+    covered : ndarray of bool, shape (n_prev,)
+        The coordinates active at some member.
+    """
+    covered = np.zeros(n_prev, dtype=bool)
+    for *_, J in members:
+        covered |= np.abs(J).max(axis=1) > 0
+    C = np.flatnonzero(covered)
+    rows = []
+    for _, normal, a, J in members:
+        P = np.eye(normal.size) - np.outer(normal, normal)
+        R = P @ J[C].T
+        rows.append(np.hstack([R, np.zeros((R.shape[0], 1))]))
+        r = np.append(a[C], 1.0)
+        rows.append(r[None] / (np.linalg.norm(r) + 1e-300))
+    M = np.vstack(rows)
+    _, sv, Vt = np.linalg.svd(M, full_matrices=False)
+    if C.size == 0 or Vt.shape[0] < C.size + 1:
+        return None, None, np.inf, 0.0, covered
+    v = Vt[-1]
+    u = np.zeros(n_prev)
+    u[C] = v[:C.size]
+    b = v[C.size]
+    nrm = np.linalg.norm(u)
+    if nrm == 0:
+        return None, None, np.inf, 0.0, covered
+    return u / nrm, b / nrm, float(sv[-1] / sv[0]), float(sv[-2] / sv[0]), covered
+
+
+def hyperplane_fit(points_a, prior=None):
+    """``(u, b)`` with ``u·a + b = 0`` through many points (smallest singular vector).
+
+    Trimmed: starting from ``prior`` (or a plain fit), refit through the 60% of
+    points nearest the current plane, then through those within 4 times the
+    median distance (a point on another unit's boundary is far off).
+    Returns ``u, b, residual, gap`` (relative singular values) and the rows kept.
+    """
+    A = np.hstack([points_a, np.ones((points_a.shape[0], 1))])
+    A = A / np.linalg.norm(A, axis=1, keepdims=True)
+    keep = np.ones(A.shape[0], dtype=bool)
+    v = None if prior is None else np.append(prior[0], prior[1])
+    sv = None
+    for it in range(6):
+        if v is not None:
+            r = np.abs(A @ v)
+            q = max(0.6, min(1.0, (A.shape[1] + 8) / A.shape[0]))
+            cut = np.quantile(r, q) if it < 3 else max(4 * np.median(r),
+                                                      np.quantile(r, q))
+            keep = r <= max(cut, 1e-300)
+        if keep.sum() < A.shape[1]:
+            break
+        _, sv, Vt = np.linalg.svd(A[keep], full_matrices=False)
+        v = Vt[-1]
+    if sv is None or sv.size < A.shape[1]:
+        return None, None, np.inf, 0.0, keep
+    n = np.linalg.norm(v[:-1])
+    return v[:-1] / n, v[-1] / n, float(sv[-1] / sv[0]), float(sv[-2] / sv[0]), keep
+
+
+class DeepExtraction:
+    """The peeling attack's state and phases; driven by ``FunctionallyEquivalent``.
+
+    ``fe`` is the attack object (its ``_answer``, ``_new_line``, ``_tol`` and
+    ``_state`` are reused); ``sizes`` the hidden layer sizes the attacker knows.
+    """
+
+    def __init__(self, fe, run, sizes):
+        self.fe = fe
+        self.run = run
+        self.sizes = list(sizes)
+        self.st = fe._state
+        self.d = self.st["d"]
+        self.points = []   # critical points: dicts x, normal, line, owner
+        self.lines = 0
+        self.layers = []   # finished layers: (W, b) with signs, rows normalised
+        self.current = []  # units of the layer being peeled: dicts u, b, members
+        self.info = run.info
+        self.traces = 0
+        self.refine_factor = 4
+        self.rho = 2.0
+        self.room_pick = 1
+        self.refine_factor_deep = 2
+        self.rho_deep = 0.5
+        self.min_gap = 1e-4
+        self.walk_margin = 0.2
+        self.allow_confirm = False
+        self.max_traces = 64 * sum(self.sizes)
+        self.info.update({"layers_done": 0, "units_per_layer": [],
+                          "critical_points": 0, "jumps": 0})
+
+    # ---------------------------------------------------------------- queries
+    def answer(self, X, phase):
+        return self.fe._answer(self.run, X, phase)
+
+    def add_lines(self, n):
+        """Search ``n`` new random lines; record their critical points."""
+        fe, st = self.fe, self.st
+        lines = [fe._new_line(self.run) for _ in range(n)]
+        lines = [ln for ln in lines if ln[3] > ln[2]]
+        searches, complete = search_lines(
+            lambda X: self.answer(X, "critical_point_search"), lines,
+            n_grid=fe.n_grid, tol=fe._tol, min_gap=st["min_gap"])
+        if not complete:
+            self.info["search_incomplete"] = True
+        for s in searches:
+            s.kinks.sort(key=lambda k: k[0])
+            ts = np.array([k[0] for k in s.kinks])
+            for j, t in enumerate(ts):
+                self.points.append({"x": s.x0 + t * s.v, "line": self.lines, "search": s,
+                                    "j": j, "normal": None, "tried": False,
+                                    "owner": None})
+            self.lines += 1
+            if hasattr(self, "bank"):
+                keep = np.isfinite(s.F).all(axis=1)
+                self.bank.append((s.x0 + s.t[keep, None] * s.v, s.F[keep]))
+        self.info["n_lines"] = self.lines
+        self.info["critical_points"] = len(self.points)
+
+    def compute_normals(self, pts):
+        """The input-space normal at each critical point (gradient jumps, batched per line)."""
+        st = self.st
+        free = st["free"]
+        by_line = {}
+        for p in pts:
+            if not p["tried"]:
+                by_line.setdefault(id(p["search"]), []).append(p)
+        for group in by_line.values():
+            s = group[0]["search"]
+            ts_all = np.array([k[0] for k in s.kinks])
+            bounds = np.concatenate([ts_all, np.ravel(s.clusters) if s.clusters else [],
+                                     [s.t[0], s.t[-1]]])
+            sc = st["scale"][free]
+            sqp = max(1.0, np.sqrt(free.size) / 4)
+            eps_scale = 0.5 * sqp * np.abs(s.v[free]).mean() / sc.mean() * sc
+            idx = [p["j"] for p in group]
+            D, ok = gradient_jumps(lambda X: self.answer(X, "weight_recovery"), s.x0, s.v,
+                                   ts_all[idx], bounds, free, eps_scale, self.fe._tol,
+                                   snap=self.fe._snap)
+            self.info["jumps"] += len(group)
+            for i, p in enumerate(group):
+                p["tried"] = True
+                if not ok[i]:
+                    continue
+                w, _, alpha, rank1, line = unit_from_jump(D[i], s.kinks[p["j"]][1], p["x"],
+                                                          s.v, free, self.d)
+                if rank1 > self.fe._rel_tol() or line > self.fe._rel_tol():
+                    continue  # two units at once, or a noisy jump
+                p["normal"] = w
+
+    # ------------------------------------------------------------- the layers
+    def explained(self, p, units_by_layer):
+        """True when a known unit's pre-activation is (nearly) zero at the point."""
+        a = p["x"]
+        for layer in units_by_layer:
+            W, b = layer
+            if W.shape[0] == 0:
+                a = np.maximum(a @ W.T + b, 0.0) if W.size else a
+                continue
+            z = W @ a + b
+            scale = np.abs(W) @ np.abs(a) + np.abs(b) + 1e-300
+            if np.any(np.abs(z) <= 1e-7 * scale):
+                return True
+            a = np.maximum(z, 0.0)
+        return False
+
+    def peel(self, l, max_lines, patience=4):
+        """Find the units of layer ``l`` (1-based); returns them as (W, b), signs unknown."""
+        h = self.sizes[l - 1]
+        n_prev = self.d if l == 1 else self.layers[-1][0].shape[0]
+        units = []
+        empty = 0
+        first = True
+        while True:
+            known = list(self.layers)
+            cand = []
+            for p in self.points:
+                if p["owner"] is not None:
+                    continue
+                if self.explained(p, known):
+                    p["owner"] = "known"
+                    continue
+                cand.append(p)
+            # the units of this layer found so far explain some of them
+            if units:
+                Wc = np.array([u["u"] for u in units])
+                bc = np.array([u["b"] for u in units])
+                rest = []
+                for p in cand:
+                    a = forward_known(p["x"][None], known)[0]
+                    z = Wc @ a + bc
+                    sc = np.abs(Wc) @ np.abs(a) + np.abs(bc) + 1e-300
+                    k = int(np.argmin(np.abs(z) / sc))
+                    if abs(z[k]) <= 1e-7 * sc[k]:
+                        p["owner"] = (l, k)
+                        units[k]["extra"].append(p)
+                    else:
+                        rest.append(p)
+                cand = rest
+            self.compute_normals(cand)
+            sigs, where = [], []
+            for p in cand:
+                if p["normal"] is None:
+                    continue
+                a, J, _ = activation_jacobian(p["x"], known)
+                S, u, b = signature(p["normal"], a, J)
+                if S is None:
+                    continue
+                p["aJ"] = (a, J)
+                sigs.append((S, u, b))
+                where.append(p)
+            new = 0
+            groups = cluster_signatures(sigs, min_common=min(2, n_prev))
+            groups = self.merge_fragments(groups, where, n_prev)
+            # the clusters seen on the most lines first: a unit of this layer is
+            # crossed by almost every line, a deeper unit's local plane rarely twice
+            groups.sort(key=lambda g: -len({where[i]["line"] for i in g}))
+            last_round = len(units) < h and (
+                self.lines >= max_lines or (not first and not new and empty + 1 >= patience))
+            for g in groups:
+                lines = {where[i]["line"] for i in g}
+                # the last hidden layer has no deeper unit to confuse with: there, a
+                # unit seen on one line is kept when tracing confirms it (last round)
+                few = last_round
+                if len(lines) < (1 if few else 3) or len(units) >= h:
+                    continue
+                mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
+                u, b, res, gap, cov = joint_solve(mem, n_prev)
+                cov_seen = cov.copy()
+                if (l > 1 and u is not None and res <= 1e-7 and gap >= 1e-7
+                        and not cov.all() and self.traces < self.max_traces):
+                    # follow the unit's boundary into regions where the coordinates
+                    # it never saw are active (Carlini et al.: the critical points
+                    # of one unit are connected)
+                    extra = self.trace(u, b, cov, [where[i] for i in g], known)
+                    if extra:
+                        where.extend(extra)
+                        g = g + list(range(len(where) - len(extra), len(where)))
+                        mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"])
+                               for i in g]
+                        u, b, res, gap, cov = joint_solve(mem, n_prev)
+                        cov_seen = cov.copy()
+                    if len(lines) < 3 and len(extra) < 2:
+                        continue
+                elif len(lines) < 3 and l == len(self.sizes):
+                    continue
+                if 1 < l < len(self.sizes) and u is not None and len(units) >= 2:
+                    # a deeper unit's local hyperplane is consistent only inside one
+                    # region of this layer: a unit of this layer has critical points
+                    # in several (regions told by the units found so far; their
+                    # orientation does not matter)
+                    Wo = np.array([k["u"] for k in units])
+                    bo = np.array([k["b"] for k in units])
+                    A = forward_known(np.array([where[i]["x"] for i in g]), known)
+                    if len({tuple(r) for r in (A @ Wo.T + bo > 0)}) < 2:
+                        self.info[f"layer{l}_one_region"] = self.info.get(
+                            f"layer{l}_one_region", 0) + 1
+                        continue
+                if (self.allow_confirm and 1 < l < len(self.sizes) and u is not None
+                        and units):
+                    # a deeper unit's local hyperplane seen in one region of this
+                    # layer passes the tests above: a unit of this layer also kinks
+                    # in the layer's other regions
+                    others = (np.array([k["u"] for k in units]),
+                              np.array([k["b"] for k in units]))
+                    if not self.confirm(u, b, [where[i] for i in g], known, others):
+                        self.info[f"layer{l}_unconfirmed"] = self.info.get(
+                            f"layer{l}_unconfirmed", 0) + 1
+                        continue
+                if (last_round and u is not None and res <= 1e-7 and gap >= 1e-7
+                        and cov.sum() >= max(1, n_prev // 2)):
+                    # the lines are used up: keep a consistent unit whose weights on
+                    # the coordinates never active at its critical points stay 0
+                    self.info.setdefault(f"layer{l}_uncovered_weights", []).append(
+                        int((~cov).sum()))
+                    cov = np.ones_like(cov)
+                if u is None or res > 1e-7 or gap < 1e-7 or not cov.all():
+                    # inconsistent, or a coordinate never seen active
+                    key = f"layer{l}_rejected_clusters"
+                    self.info[key] = self.info.get(key, []) + [
+                        (len(g), len(lines), float(res), float(gap))]
+                    continue
+                dup = self.duplicate_of(u, b, cov_seen, units)
+                if dup is not None:  # a fragment of a unit already found
+                    for i in g:
+                        where[i]["owner"] = (l, dup)
+                        units[dup]["extra"].append(where[i])
+                    continue
+                unit = {"u": u, "b": b, "members": [where[i] for i in g], "extra": []}
+                for i in g:
+                    where[i]["owner"] = (l, len(units))
+                units.append(unit)
+                new += 1
+            self.info[f"layer{l}_units_found"] = len(units)
+            if len(units) >= h:
+                break
+            if not first:
+                empty = 0 if new else empty + 1
+            first = False
+            if empty >= patience or self.lines >= max_lines:
+                break
+            if l == len(self.sizes) and units:
+                self.residual_hints(units, known)
+            self.add_lines(max(1, self.fe.n_lines))
+        return units
+
+    @staticmethod
+    def duplicate_of(u, b, cov, units, tol=1e-6):
+        """The index of a known unit that agrees with ``(u, b)`` on ``cov``, or None."""
+        C = np.flatnonzero(cov)
+        x = np.append(u[C], b)
+        for k, unit in enumerate(units):
+            y = np.append(unit["u"][C], unit["b"])
+            nx, ny = np.linalg.norm(x), np.linalg.norm(y)
+            if nx > 0 and ny > 0 and 1 - abs(x @ y) / (nx * ny) <= tol:
+                return k
+        return None
+
+    def merge_fragments(self, groups, where, n_prev, max_tests=20000):
+        """Join clusters that are consistent but underdetermined when their union is.
+
+        A unit's critical points can fall into several clusters (their partial
+        signatures share too few active coordinates to be compared); each is then
+        consistent but leaves coordinates undetermined. Two such fragments of the
+        same unit have a consistent union; fragments of two units do not.
+        """
+        def solve(g):
+            mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
+            return joint_solve(mem, n_prev)
+
+        def null_dim(g):
+            """Unknowns left free: uncovered coordinates and the system's null space."""
+            mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
+            covered = np.zeros(n_prev, dtype=bool)
+            rows = []
+            for *_, J in mem:
+                covered |= np.abs(J).max(axis=1) > 0
+            C = np.flatnonzero(covered)
+            for _, n, a, J in mem:
+                R = (np.eye(n.size) - np.outer(n, n)) @ J[C].T
+                rows.append(np.hstack([R, np.zeros((R.shape[0], 1))]))
+                r = np.append(a[C], 1.0)
+                rows.append(r[None] / np.linalg.norm(r))
+            sv = np.linalg.svd(np.vstack(rows), compute_uv=False)
+            return n_prev + 1 - int(np.sum(sv > 1e-7 * sv[0]))
+
+        frags, done = [], []
+        for g in groups:
+            _, _, res, gap, cov = solve(g)
+            complete = cov.all() and gap >= 1e-7
+            (frags if res <= 1e-7 and not complete else done).append(g)
+        dims = [null_dim(g) for g in frags]
+        tests = 0
+        merged = True
+        while merged and tests < max_tests:
+            merged = False
+            for a in range(len(frags)):
+                for b in range(a + 1, len(frags)):
+                    # subspaces of dimensions p and q of R^(n+1) meet in general
+                    # only when p + q > n + 1: a consistent union of fragments
+                    # that need not meet is evidence of one unit
+                    if dims[a] + dims[b] > n_prev + 1:
+                        continue
+                    tests += 1
+                    _, _, res, gap, _ = solve(frags[a] + frags[b])
+                    if res <= 1e-7:
+                        frags[a] = frags[a] + frags[b]
+                        dims[a] = null_dim(frags[a])
+                        del frags[b], dims[b]
+                        merged = True
+                        break
+                if merged or tests >= max_tests:
+                    break
+        return done + frags
+
+    def confirm(self, u, b, members, known, others=None, n_points=8, need=5):
+        """Kinks where the unit's boundary is predicted, far from its critical points.
+
+        A deeper unit's local hyperplane is a boundary only inside one region of
+        this layer: test points are taken where the layer's other units found so
+        far (``others``, orientation irrelevant) are in another pattern than at
+        every member.
+        """
+        st, rng = self.st, self.run.rng
+        pts, hs, ns = [], [], []
+        pats = set()
+        if others is not None and len(others[0]):
+            Wo, bo = others
+            A = forward_known(np.array([p["x"] for p in members]), known)
+            pats = {tuple(r) for r in (A @ Wo.T + bo > 0)}
+        for _ in range(8 * n_points):
+            if len(pts) >= n_points:
+                break
+            x = members[rng.integers(len(members))]["x"]
+            y = x + st["scale"] * rng.normal(size=self.d)
+            for _ in range(30):  # Newton onto the predicted boundary (no query)
+                a, J, _ = activation_jacobian(y, known)
+                n = J.T @ u
+                nn2 = float(n @ n)
+                if nn2 == 0:
+                    break
+                z = float(u @ a + b)
+                if abs(z) <= 1e-13 * (np.abs(u) @ np.abs(a) + abs(b) + 1):
+                    if pats and tuple(a @ others[0].T + others[1] > 0) in pats:
+                        break  # the same region of this layer as a member: no test
+                    pts.append(y)
+                    ns.append(n / np.sqrt(nn2))
+                    hs.append(1e-4 * float(np.median(st["scale"])))
+                    break
+                y = y - z / nn2 * n
+        if not pts:
+            return False
+        P, N, H = np.array(pts), np.array(ns), np.array(hs)[:, None]
+        F = self.answer(np.concatenate([P - H * N, P, P + H * N]), "confirm")
+        F = F.reshape(3, len(P), -1)
+        sd = np.abs(F[0] - 2 * F[1] + F[2]).max(axis=1)
+        mag = np.abs(F).max(axis=(0, 2))
+        return int(np.sum(sd > 100 * self.fe._tol(mag))) >= min(need, len(P))
+
+    # ------------------------------------------------------------ tracing
+    def walk_to(self, x, i, u, b, known):
+        """A point of the unit's predicted boundary where unit ``i`` below is active.
+
+        Moves within the unit's local hyperplane in the direction that raises the
+        pre-activation of unit ``i`` of the layer below, just past its boundary, then
+        back onto the unit's predicted boundary (Newton on the known layers: no
+        query). Returns the point and the unit's normal there, or None.
+        """
+        y = np.array(x, dtype=float)
+        Wl, bl = known[-1]
+        for _ in range(8):
+            a, J, _ = activation_jacobian(y, known)
+            _, J2, _ = activation_jacobian(y, known[:-1])
+            g = Wl[i] @ J2
+            zi = float(Wl[i] @ forward_known(y[None], known[:-1])[0] + bl[i])
+            if zi > 0 and abs(u @ a + b) <= 1e-12 * (np.abs(u) @ np.abs(a) + abs(b) + 1):
+                n = J.T @ u
+                nn = np.linalg.norm(n)
+                return (y, n / nn) if nn > 0 else None
+            n = J.T @ u
+            if zi <= 0:
+                r = g - (g @ n) / max(n @ n, 1e-300) * n
+                gr = g @ r
+                if not gr > 0:
+                    return None
+                y = y + (-zi / gr + self.walk_margin / np.sqrt(gr)) * r
+            else:
+                nn2 = n @ n
+                if not nn2 > 0:
+                    return None
+                y = y - (u @ a + b) / nn2 * n
+        return None
+
+    def trace(self, u, b, cov, members, known, max_tries=2):
+        """New critical points of a unit whose coordinates ``~cov`` were never active."""
+        st = self.st
+        out = []
+        mem = sorted(members, key=lambda p: float(np.linalg.norm(p["x"] - st["center"])))
+        for i in np.flatnonzero(~cov):
+            found = False
+            for p in mem[:max_tries]:
+                if self.traces >= self.max_traces:
+                    return out
+                w = self.walk_to(p["x"], i, u, b, known)
+                if w is None:
+                    continue
+                y, n = w
+                self.traces += 1
+                span = 0.2 * float(np.median(st["scale"]))
+                searches, _ = search_lines(lambda X: self.answer(X, "tracing"),
+                                           [(y, n, -span, span)], n_grid=24,
+                                           tol=self.fe._tol, min_gap=st["min_gap"])
+                s = searches[0]
+                s.kinks.sort(key=lambda k: abs(k[0]))
+                s.kinks = s.kinks[:3]
+                s.kinks.sort(key=lambda k: k[0])
+                pts = []
+                for j, (t, _) in enumerate(s.kinks):
+                    q = {"x": y + t * n, "line": -1 - self.traces, "search": s, "j": j,
+                         "normal": None, "tried": False, "owner": None}
+                    pts.append(q)
+                self.compute_normals(pts)
+                for q in pts:
+                    if q["normal"] is None or self.explained(q, known):
+                        continue
+                    a, J, _ = activation_jacobian(q["x"], known)
+                    S, uq, bq = signature(q["normal"], a, J)
+                    if S is None or a[i] <= 0:
+                        continue
+                    C = np.flatnonzero(cov)
+                    if _match((C, u[C] / np.linalg.norm(u[C]), b / np.linalg.norm(u[C])),
+                              (S, uq, bq), 2, 1e-6):
+                        q["aJ"] = (a, J)
+                        self.points.append(q)
+                        out.append(q)
+                        found = True
+                        break
+                if found:
+                    break
+        self.info["traces"] = self.traces
+        return out
+
+    # ---------------------------------------------------------- refinement
+    def refine(self, l, units, n_extra=8):
+        """Refit each unit through critical points located afresh near its members.
+
+        Around each member (a region of the known layers) points of the unit's
+        local hyperplane are moved to the true one along its normal: four queries at
+        ``±δ, ±2δ`` give the two linear pieces, their meeting point, a fifth
+        verifies it. Each gives ``u·a_{l-1}(x) + b = 0`` to rounding precision.
+        """
+        known = list(self.layers)
+        rng = self.run.rng
+        n_prev = self.d if l == 1 else known[-1][0].shape[0]
+        P, Nn, D, owner, exact = [], [], [], [], []
+        for k, unit in enumerate(units):
+            mem = unit["members"] + unit["extra"]
+            # enough points: the union of the regions' ranks plus a margin
+            # members near the centre first (where the copy is used most)
+            mem = sorted(mem, key=lambda p: float(np.linalg.norm(p["x"] - self.st["center"])))
+            if l == 1:
+                # the hyperplane is global: start from random points of it near the
+                # centre instead (no region to stay in)
+                w, b0 = unit["u"], unit["b"]
+                c = self.st["center"] - (w @ self.st["center"] + b0) * w
+                n_pts = self.refine_factor * (n_prev + 1) + n_extra
+                R = 0.5 * self.st["scale"] * rng.normal(size=(n_pts, self.d))
+                R -= np.outer(R @ w, w)
+                mem = [{"x": c + r} for r in R]
+            mem = mem if l == 1 else mem[:64]
+            cands = []
+
+            def keep_best(m, k=k, cands=cands):
+                # the points with the most room along the normal locate the
+                # boundary most precisely (the error goes as noise / room)
+                cands.sort(key=lambda cand: -cand[0])
+                for delta, y, n in cands[:m]:
+                    P.append(y)
+                    Nn.append(n)
+                    D.append(delta)
+                    owner.append(k)
+                cands.clear()
+
+            factor = self.refine_factor if l == 1 else self.refine_factor_deep
+            per = max(3, int(np.ceil((factor * (n_prev + 1) + n_extra)
+                                     / max(1, len(mem)))))
+            if l > 1:  # the members themselves are exact points of the boundary
+                exact.extend((p["x"], k) for p in mem)
+            for p in mem:
+                a, J, Z = activation_jacobian(p["x"], known)
+                n = J.T @ unit["u"]
+                nn = np.linalg.norm(n)
+                if nn == 0:
+                    continue
+                n /= nn
+                # room inside the region of the known layers
+                rho = (self.rho if l == 1 else self.rho_deep) * float(np.median(self.st["scale"]))
+                grads = []
+                aa = p["x"]
+                Jp = np.eye(self.d)
+                for W, b in known:
+                    G = W @ Jp
+                    z = W @ aa + b
+                    grads.append((z, G))
+                    on = z > 0
+                    Jp = G * on[:, None]
+                    aa = np.maximum(z, 0.0)
+                # the other units of this layer bound the room too
+                others = [j for j in range(len(units)) if j != k]
+                if others:
+                    Wo = np.array([units[j]["u"] for j in others])
+                    bo = np.array([units[j]["b"] for j in others])
+                    grads.append((Wo @ aa + bo, Wo @ Jp))
+                for _ in range(1 if l == 1 else self.room_pick * per):
+                    r = rng.normal(size=self.d)
+                    r -= (r @ n) * n
+                    r /= np.linalg.norm(r)
+                    lim = rho
+                    dl = rho
+                    for z, G in grads:
+                        rate = np.abs(G @ r)
+                        raten = np.abs(G @ n)
+                        with np.errstate(divide="ignore"):
+                            lim = min(lim, float(np.min(np.abs(z) / rate)))
+                            dl = min(dl, float(np.min(np.abs(z) / raten)))
+                    step = 0.0 if l == 1 else 0.4 * lim * rng.uniform(0.2, 1.0)
+                    y = p["x"] + step * r
+                    # room along the normal from y
+                    dl2 = rho
+                    for z, G in grads:
+                        zy = z + step * (G @ r)
+                        with np.errstate(divide="ignore"):
+                            dl2 = min(dl2, float(np.min(np.abs(zy) / np.abs(G @ n))))
+                    delta = 0.2 * dl2
+                    if not (delta > 0):
+                        continue
+                    cands.append((delta, y, n))
+                if l > 1:
+                    keep_best(per)
+            if l == 1:  # spread matters more than room for a global hyperplane
+                keep_best(len(mem))
+        if not P:
+            return
+        P, Nn, D = np.array(P), np.array(Nn), np.array(D)[:, None]
+        T = np.array([-2.0, -1.0, 1.0, 2.0])
+        X = np.concatenate([P + t * D * Nn for t in T])
+        F = self.answer(X, "refinement").reshape(4, len(P), -1)
+        dl = D[:, 0]
+        sl = (F[1] - F[0]) / dl[:, None]
+        sr = (F[3] - F[2]) / dl[:, None]
+        cl, cr = F[1] + dl[:, None] * sl, F[2] - dl[:, None] * sr
+        dS = sr - sl
+        nd = np.einsum("ij,ij->i", dS, dS)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ts = np.einsum("ij,ij->i", cl - cr, dS) / nd
+        good = np.isfinite(ts) & (np.abs(ts) < dl)
+        ts = np.where(good, ts, 0.0)
+        Xc = P + ts[:, None] * Nn
+        Fc = self.answer(Xc, "refinement")
+        pred = np.where((ts >= 0)[:, None], cr + ts[:, None] * sr, cl + ts[:, None] * sl)
+        mag = np.abs(F).max(axis=(0, 2))
+        good &= np.abs(Fc - pred).max(axis=1) <= self.fe._tol(mag)
+        owner = np.array(owner)
+        Aall = forward_known(Xc, known) if known else Xc
+        n_ref = 0
+        for k, unit in enumerate(units):
+            sel = good & (owner == k)
+            Q = Aall[sel]
+            ex = [x for x, o in exact if o == k]
+            if ex:
+                Q = np.vstack([Q, forward_known(np.array(ex), known)])
+            stats = self.info.setdefault(f"layer{l}_refine_stats", [])
+            stats.append((int((owner == k).sum()), int(sel.sum())))
+            # coordinates never active at these points do not enter their equations:
+            # fit the others and keep these weights from the first estimate
+            C = np.flatnonzero(np.abs(Q).max(axis=0) > 0)
+            if Q.shape[0] < C.size + 1 or C.size == 0:
+                continue
+            uC, b, res, gap, _ = hyperplane_fit(Q[:, C], (unit["u"][C], unit["b"]))
+            if uC is None:
+                continue
+            lam = float(uC @ unit["u"][C]) / float(uC @ uC)  # the first estimate's scale
+            u = unit["u"].copy()
+            u[C] = lam * uC
+            b = lam * b
+            nu = np.linalg.norm(u)
+            u, b = u / nu, b / nu
+            stats[-1] = stats[-1] + (res, gap, float(np.linalg.norm(u - unit["u"])))
+            if gap < self.min_gap or res > 1e-9 or np.linalg.norm(u - unit["u"]) > 1e-4:
+                continue
+            unit["u"], unit["b"] = u, b
+            n_ref += 1
+        self.info[f"layer{l}_units_refined"] = n_ref
+
+    # --------------------------------------------------------------- signs
+    def signs_by_freezing(self, W, b, members):
+        """Signs of an inner layer: move so that only one unit of the layer changes.
+
+        At a critical point of unit ``i`` a direction ``e`` with ``W_l[j] J e = 0``
+        for the other units and ``W_l[i] J e = 1`` changes the layer's output only
+        through unit ``i``: on the side where it is inactive the victim's answer does
+        not move at all. Needs ``h_l ≤ rank J`` (a contracting region).
+        """
+        known = list(self.layers)
+        h = W.shape[0]
+        signs = np.zeros(h)
+        tried = [0] * h
+        for _ in range(4):  # passes: units whose sign is known and that are off at a
+            trials = []     # point need no freezing there, so later passes ask less
+            for i in range(h):
+                if signs[i] != 0:
+                    continue
+                while tried[i] < min(len(members[i]), 32) + 200:
+                    k = tried[i]
+                    tried[i] += 1
+                    if k < min(len(members[i]), 32):
+                        x = members[i][k]["x"]
+                    else:
+                        # any point of the unit's boundary will do, and the boundary
+                        # is known: look (without a query) for one where the layer
+                        # contracts enough
+                        x = self._boundary_point(i, W, b, members[i], known)
+                        if x is None:
+                            continue
+                    trial = self._freeze_trial(i, x, W, b, signs, known)
+                    if trial is not None:
+                        trials.append(trial)
+                        break
+            if not trials:
+                break
+            X = np.concatenate([[x, x + t * e, x - t * e] for _, x, e, t in trials])
+            F = self.answer(X, "sign_recovery").reshape(len(trials), 3, -1)
+            for (i, _, _, _), f in zip(trials, F):
+                dp = np.abs(f[1] - f[0]).max()
+                dm = np.abs(f[2] - f[0]).max()
+                tol = float(self.fe._tol(np.abs(f).max()))
+                if dm <= tol < 0.01 * dp:
+                    signs[i] = 1.0
+                elif dp <= tol < 0.01 * dm:
+                    signs[i] = -1.0
+            if np.all(signs != 0):
+                break
+        return signs
+
+    def _boundary_point(self, i, W, b, members, known):
+        """A random point where unit ``i``'s pre-activation is zero (Newton, no query)."""
+        st, rng = self.st, self.run.rng
+        x = members[rng.integers(len(members))]["x"]
+        y = x + rng.choice([0.3, 1.0, 3.0]) * st["scale"] * rng.normal(size=self.d)
+        for _ in range(30):
+            a, J, _ = activation_jacobian(y, known)
+            n = J.T @ W[i]
+            nn2 = float(n @ n)
+            if nn2 == 0:
+                return None
+            z = float(W[i] @ a + b[i])
+            if abs(z) <= 1e-13 * (np.abs(W[i]) @ np.abs(a) + abs(b[i]) + 1):
+                return y
+            y = y - z / nn2 * n
+        return None
+
+    def _freeze_trial(self, i, x, W, b, signs, known):
+        """A direction changing only unit ``i`` of the layer (and its step), or None."""
+        h = W.shape[0]
+        a, J, _ = activation_jacobian(x, known)
+        zl = W @ a + b
+        M = W @ J
+        # units of unknown sign, or known and on here, must not move
+        rows = [j for j in range(h) if j == i or signs[j] == 0 or signs[j] * zl[j] > 0]
+        target = (np.array(rows) == i).astype(float)
+        e, *_ = np.linalg.lstsq(M[rows], target, rcond=None)
+        scale = 1.0 + np.abs(M[rows]).max() * np.abs(e).max()
+        if np.abs(M[rows] @ e - target).max() > 1e-8 * scale:
+            return None
+        lim = np.inf
+        aa = np.asarray(x, float)
+        Jp = np.eye(self.d)
+        for Wk, bk in known:
+            G = Wk @ Jp
+            z = Wk @ aa + bk
+            with np.errstate(divide="ignore"):
+                lim = min(lim, float(np.min(np.abs(z) / np.abs(G @ e))))
+            Jp = G * (z > 0)[:, None]
+            aa = np.maximum(z, 0.0)
+        rate = np.abs(M @ e)
+        rate[i] = 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            room = np.where(rate > 0, np.abs(zl) / rate, np.inf)
+        lim = min(lim, float(np.min(room)))
+        t = 0.25 * min(lim, 1.0)
+        # the move must change the answer well above rounding: a tiny step (an
+        # ill-conditioned direction, or a point next to another boundary) cannot
+        if not (np.isfinite(t) and t * np.linalg.norm(e) > 1e-6 * np.median(self.st["scale"])):
+            return None
+        return i, np.asarray(x, float), e, t
+
+    def residual_hints(self, units, known, n_rows=4000, n_hints=2):
+        """Send the next lines through the answers the units found so far miss most.
+
+        The units of the last hidden layer and a linear term in the layer below fit
+        every answer exactly whatever their signs; where the fit misses, a unit not
+        yet found changes state nearby, and a line through such a point crosses it.
+        """
+        X = np.concatenate([b_[0] for b_ in self.bank])
+        Y = np.concatenate([b_[1] for b_ in self.bank])
+        if len(X) > n_rows:
+            idx = self.run.rng.choice(len(X), n_rows, replace=False)
+            X, Y = X[idx], Y[idx]
+        W = np.array([u["u"] for u in units])
+        b = np.array([u["b"] for u in units])
+        A_prev = forward_known(X, known)
+        A, c, L, _, _ = fit_last_layer(A_prev, Y, W, b)
+        F = np.maximum(A_prev @ W.T + b, 0) @ A + A_prev @ L + c
+        r = np.abs(F - Y).max(axis=1)
+        lim = 1e-8 * (1 + np.abs(Y).max(axis=1))
+        worst = np.argsort(-r)[:n_hints]
+        self.st["hints"] = [X[i] for i in worst if r[i] > lim[i]]
+
+    def with_linear_pairs(self, W, b, X, Y):
+        """Rows for ``±v/|v|`` per output of the least-squares linear term ``v``."""
+        A_prev = forward_known(X, self.layers)
+        _, _, L, _, _ = fit_last_layer(A_prev, Y, W, b)
+        rows = []
+        for o in range(L.shape[1]):
+            v = L[:, o]
+            nv = np.linalg.norm(v)
+            if nv > 0:
+                rows += [v / nv, -v / nv]
+        if not rows:
+            return W, b
+        return np.vstack([W, rows]), np.append(b, np.zeros(len(rows)))
+
+    def last_hidden_signs(self, W, b, X, Y):
+        """Signs of the last hidden layer from the linear term of one least-squares fit."""
+        known = list(self.layers)
+        A_prev = forward_known(X, known)
+        A, c, L, res, deficient = fit_last_layer(A_prev, Y, W, b)
+        signs, method = recover_signs(W, A, L, tol=max(1e-6, self.fe._rel_tol()))
+        return signs, method
+
+    # ------------------------------------------------------------- driver
+    def model(self, layers, A, c):
+        from ._network import Network
+
+        out, classes = self.st["output"], self.st["classes"]
+        k = A.shape[1]
+        output = "identity"
+        if out == "proba":
+            output = "logistic" if k == 1 else "softmax"
+        elif out == "logit" and classes is not None:
+            if k == 1 and len(classes) == 2:
+                output = "logistic"
+            elif k >= 2 and len(classes) == k:
+                output = "softmax"
+        if output == "identity":
+            classes = None
+        coefs = [W.T for W, _ in layers] + [A]
+        inter = [bb for _, bb in layers] + [c]
+        if not layers:  # nothing known: a constant (one dead unit keeps shapes valid)
+            coefs = [np.zeros((self.d, 1)), A[:1] * 0]
+            inter = [np.zeros(1), c]
+        return Network(coefs, inter, output=output, classes=classes)
+
+    def output_points(self, n, units=()):
+        """Points for the output fit: half near the last layer's units' boundaries
+        (each unit must switch on the sample, or its sign is not determined), half
+        from the domain."""
+        run, st = self.run, self.st
+        X = st["center"] + st["scale"] * run.rng.normal(size=(n, self.d))
+        near = [u["members"][(r // max(1, len(units))) % len(u["members"])]["x"]
+                for r, u in zip(range(n // 2), itertools.cycle(units))] if units else \
+            [p["x"] for p in self.points[: n // 2]]
+        for r, x in enumerate(near):
+            X[r] = x + [0.03, 0.3, 1.0][r % 3] * st["scale"] * run.rng.normal(size=self.d)
+        Y = self.answer(X, "last_layer")
+        self.bank.append((X, Y))
+        self.out_XY = (X, Y)
+        return X, Y
+
+    def fit_output(self, X, Y):
+        Aa = forward_known(X, self.layers)
+        ok = np.isfinite(Y).all(axis=1)
+        M = np.hstack([Aa[ok], np.ones((ok.sum(), 1))])
+        coef, *_ = np.linalg.lstsq(M, Y[ok], rcond=None)
+        res = float(np.abs(M @ coef - Y[ok]).max()) if ok.any() else np.inf
+        return coef[:-1], coef[-1], res
+
+    def partial_model(self):
+        """Known layers and a least-squares output layer on every answer so far."""
+        if not self.bank:
+            return None
+        X = np.concatenate([b[0] for b in self.bank])
+        Y = np.concatenate([b[1] for b in self.bank])
+        A, c, _ = self.fit_output(X, Y)
+        return self.model(self.layers, A, c)
+
+    def extract(self, max_lines):
+        run = self.run
+        L = len(self.sizes)
+        self.bank = []
+        self.add_lines(max(4, self.fe.n_lines))
+        for s in {id(p["search"]): p["search"] for p in self.points}.values():
+            keep = np.isfinite(s.F).all(axis=1)
+            self.bank.append((s.x0 + s.t[keep, None] * s.v, s.F[keep]))
+        run.model = self.partial_model()
+        for l in range(1, L + 1):
+            units = self.peel(l, max_lines)
+            self.info["units_per_layer"].append(len(units))
+            if not units:
+                return False, f"no unit of layer {l} was found"
+            self.refine(l, units)
+            W = np.array([u["u"] for u in units])
+            b = np.array([u["b"] for u in units])
+            if l < L:
+                signs = self.signs_by_freezing(W, b, [u["members"] + u["extra"]
+                                                      for u in units])
+                method = "freezing"
+                if np.any(signs == 0):
+                    bad = np.flatnonzero(signs == 0).tolist()
+                    self.info["sign_method"] = method
+                    return False, (f"layer {l}: the signs of units {bad} could not be "
+                                   "read (no critical point where the layer contracts: "
+                                   "an expansive layer)")
+            else:
+                X, Y = self.output_points(W.shape[0] + W.shape[1] + 1
+                                          + max(32, (W.shape[0] + W.shape[1]) // 4),
+                                          units)
+                signs, method = self.last_hidden_signs(W, b, X, Y)
+                if signs is None:
+                    # relu(-z) = relu(z) - z: whatever the signs, the units and a
+                    # linear term in the layer below fit exactly; the linear term
+                    # (also holding a unit that is on wherever it was looked at) is
+                    # kept as pairs of units relu(v·a) - relu(-v·a) = v·a
+                    W, b = self.with_linear_pairs(W, b, X, Y)
+                    signs = np.ones(W.shape[0])
+                    method = (f"{method}; signs left as found, the linear term kept as "
+                              f"{W.shape[0] - len(units)} paired units")
+                    self.info["units_per_layer"][-1] = W.shape[0]
+            self.info[f"layer{l}_sign_method"] = method
+            self.layers.append((W * signs[:, None], b * signs))
+            self.info["layers_done"] = l
+            run.model = self.partial_model()
+        X, Y = self.out_XY
+        A, c, res = self.fit_output(X, Y)
+        self.info["last_layer_residual"] = res
+        run.model = self.model(self.layers, A, c)
+        return True, f"{L} hidden layers with {self.info['units_per_layer']} units"

@@ -1,0 +1,165 @@
+"""FunctionallyEquivalent(hidden_layer_sizes=...): layer-by-layer peeling of deeper nets."""
+
+import numpy as np
+import pytest
+
+from mlextract.nn import FunctionallyEquivalent, Network
+from mlextract.nn._deep_extraction import activation_jacobian, joint_solve, signature
+from mlextract.oracles import LocalOracle
+
+
+def _victim(sizes, seed, *, dead=None):
+    rng = np.random.default_rng(seed)
+    coefs, ints = [], []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        coefs.append(rng.normal(size=(a, b)) / np.sqrt(a))
+        ints.append(rng.normal(size=b) * 0.1)
+    if dead is not None:  # a unit of the second hidden layer that is never active
+        layer, j = dead
+        coefs[layer][:, j] = 0.0
+        ints[layer][j] = -1.0
+    return Network(coefs, ints, output="identity")
+
+
+def _normalised(W, b):
+    n = np.linalg.norm(W, axis=1)
+    return W / n[:, None], b / n, n
+
+
+def _assert_same_layers(victim, copy, tol):
+    """Layer by layer, up to permutation and positive scaling, weight by weight.
+
+    Each layer of both networks is rewritten in the previous layer's units scaled
+    to unit-norm rows (``relu(λz) = λ relu(z)`` for ``λ > 0``), the victim's in the
+    copy's order of units; the rows must then agree, signs included.
+    """
+    order = None  # victim units of the previous layer, in the copy's order
+    sv = sc = None  # their norms (victim) and the copy's row norms
+    for layer in range(len(victim.coefs_) - 1):
+        Wv, bv = victim.coefs_[layer].T, victim.intercepts_[layer]
+        Wc, bc = copy.coefs_[layer].T, copy.intercepts_[layer]
+        if order is not None:
+            Wv = Wv[:, order] * sv[None]
+            Wc = Wc * sc[None]
+        nv = np.linalg.norm(Wv, axis=1)
+        live = np.flatnonzero(nv > 0)
+        Wvn, bvn = Wv[live] / nv[live, None], bv[live] / nv[live]
+        nc = np.linalg.norm(Wc, axis=1)
+        Wcn, bcn = Wc / nc[:, None], bc / nc
+        assert Wcn.shape == Wvn.shape, f"layer {layer + 1}: {Wcn.shape} vs {Wvn.shape}"
+        perm = []
+        for w, b in zip(Wcn, bcn):
+            j = int(np.argmax(Wvn @ w))  # same unit and same orientation (sign)
+            assert np.abs(Wvn[j] - w).max() < tol
+            assert abs(bvn[j] - b) < tol
+            perm.append(j)
+        assert len(set(perm)) == len(perm)
+        order = live[perm]
+        sv, sc = nv[order], nc
+
+
+@pytest.mark.timeout(60)
+def test_three_layer_network_recovered_weight_by_weight():
+    sizes = [12, 8, 4, 1]
+    victim = _victim(sizes, 0)
+    res = FunctionallyEquivalent(hidden_layer_sizes=(8, 4), random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=12))
+    assert res.status == "success", res.message
+    assert res.info["units_per_layer"] == [8, 4]
+    _assert_same_layers(victim, res.model, tol=1e-9)
+    X = np.random.default_rng(5).normal(size=(5000, 12))
+    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-9
+    Zv = victim.logits(100 * X)
+    assert (np.abs(res.model.logits(100 * X) - Zv) / np.maximum(1, np.abs(Zv))).max() < 1e-8
+
+
+@pytest.mark.timeout(60)
+def test_dead_unit_in_the_second_layer():
+    sizes = [12, 8, 5, 1]
+    victim = _victim(sizes, 1, dead=(1, 2))
+    res = FunctionallyEquivalent(hidden_layer_sizes=(8, 5), max_lines=16,
+                                 random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=12))
+    # the dead unit never switches: it cannot be seen and does not matter
+    assert res.info["units_per_layer"] == [8, 4]
+    X = np.random.default_rng(6).normal(size=(5000, 12))
+    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-9
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("budget", [0, 300, 3000])
+def test_small_budget_gives_partial_result(budget):
+    victim = _victim([12, 8, 4, 1], 0)
+    res = FunctionallyEquivalent(hidden_layer_sizes=(8, 4), random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=12), budget=budget)
+    assert res.status == "budget_exhausted"
+    assert res.n_queries <= budget
+    if budget:
+        assert "hidden layers were recovered" in res.message
+
+
+@pytest.mark.parametrize("bad", [(8, float("nan")), (0, 4), (), "8-4", (8, True), [np.nan]])
+def test_bad_architecture(bad):
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        FunctionallyEquivalent(hidden_layer_sizes=bad).extract(
+            LocalOracle(_victim([4, 3, 2, 1], 0), output="logit", n_features=4))
+
+
+@pytest.mark.timeout(30)
+def test_wrong_architecture_is_reported_not_hidden():
+    """A victim with one hidden layer told to be two deep: status says so."""
+    victim = _victim([10, 6, 1], 0)
+    res = FunctionallyEquivalent(hidden_layer_sizes=(6, 4), max_lines=8,
+                                 random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=10))
+    assert res.status != "success"
+    assert res.message
+
+
+@pytest.mark.timeout(30)
+def test_oracle_answering_labels_is_refused():
+    victim = _victim([10, 6, 4, 1], 0)
+    oracle = LocalOracle(Network(victim.coefs_, victim.intercepts_, output="logistic"),
+                         output="label", n_features=10)
+    with pytest.raises(ValueError):
+        FunctionallyEquivalent(hidden_layer_sizes=(6, 4)).extract(oracle)
+
+
+def test_signature_and_joint_solve_against_a_direct_computation():
+    """The partial signature of a second-layer unit at a point, checked by hand."""
+    rng = np.random.default_rng(0)
+    W1, b1 = rng.normal(size=(5, 8)), rng.normal(size=5)
+    u_true, b_true = rng.normal(size=5), 0.3
+    members = []
+    while len(members) < 6:
+        x = rng.normal(size=8)
+        a, J, _ = activation_jacobian(x, [(W1, b1)])
+        # slow and obvious: the Jacobian by finite differences
+        h = 1e-6
+        Jfd = np.array([(np.maximum(W1 @ (x + h * e) + b1, 0)
+                         - np.maximum(W1 @ (x - h * e) + b1, 0)) / (2 * h)
+                        for e in np.eye(8)]).T
+        assert np.abs(J - Jfd).max() < 1e-6
+        # move x onto the unit's boundary inside its region (a along the normal)
+        for _ in range(50):  # Newton on a piecewise linear function: exact in a few
+            n = J.T @ u_true
+            x = x - (u_true @ a + b_true) / (n @ n) * n
+            a, J, _ = activation_jacobian(x, [(W1, b1)])
+        if abs(u_true @ a + b_true) > 1e-12 or (a > 0).sum() < 2:
+            continue  # Newton left the region or few units on: another point
+        n = J.T @ u_true
+        S, u, b = signature(n / np.linalg.norm(n), a, J)
+        on = np.flatnonzero(a > 0)
+        assert np.array_equal(S, on)
+        ref = np.append(u_true[on], b_true)
+        got = np.append(u, b)
+        assert 1 - abs(ref @ got) / (np.linalg.norm(ref) * np.linalg.norm(got)) < 1e-12
+        members.append((x, n / np.linalg.norm(n), a, J))
+    u, b, res, gap, cov = joint_solve(members, 5)
+    s = np.sign(u @ u_true)
+    cover = cov
+    scale = np.linalg.norm(u_true[cover])  # u is unit norm on the covered coordinates
+    assert np.all(u[~cover] == 0)
+    assert res < 1e-12 and gap > 1e-6
+    assert np.abs(s * u[cover] - u_true[cover] / scale).max() < 1e-10
+    assert abs(s * b - b_true / scale) < 1e-10
