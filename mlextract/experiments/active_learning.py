@@ -140,7 +140,7 @@ def fast_predict(model, X):
 
 def learning_curve(
     v: Victim, strategy: str, seed: int, *, budget: int, uniform, batch_size=0.1,
-    n_candidates=5000, confirm=None, stop_at=None,
+    n_candidates=5000, confirm=None, stop_at=None, **settings,
 ):
     """Run one active extraction; agreement after every refit.
 
@@ -183,7 +183,7 @@ def learning_curve(
     attack = ActiveExtraction(
         strategy=strategy, model=clone(v.copy), pool=v.pool, n_uniform=v.pool.shape[0],
         n_queries=budget, n_initial=10, batch_size=batch_size, n_candidates=n_candidates,
-        callback=on_refit, random_state=seed,
+        callback=on_refit, random_state=seed, **settings,
     )
     t0 = time.perf_counter()
     with warnings.catch_warnings():
