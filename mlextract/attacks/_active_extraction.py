@@ -8,6 +8,7 @@ query synthesis, and Tramèr's uniform retraining is passive learning.
 from __future__ import annotations
 
 import numbers
+from functools import partial
 
 import numpy as np
 from sklearn.base import clone, is_classifier
@@ -147,6 +148,11 @@ class ActiveExtraction(Attack):
         (None: all).
     synthesis : float, default=0.0
         Fraction of each batch replaced by synthesised boundary points.
+    n_scored : int, default=20
+        ``"expected_error"`` only: candidates the copy is refitted for per round
+        (the ones it is least sure of, each with every label of probability above
+        1%); a larger batch is completed in the copy's uncertainty order, so the
+        cost per round stays ``n_scored × n_classes`` fits.
     n_fresh : int, default=0
         Uniform points of the domain drawn afresh every round and scored with the
         unlabelled candidates (query synthesis: the attacker may ask any point of
@@ -204,6 +210,7 @@ class ActiveExtraction(Attack):
         n_committee=5,
         n_candidates=10_000,
         synthesis=0.0,
+        n_scored=20,
         n_fresh=0,
         callback=None,
         random_state=None,
@@ -218,6 +225,7 @@ class ActiveExtraction(Attack):
         self.n_committee = n_committee
         self.n_candidates = n_candidates
         self.synthesis = synthesis
+        self.n_scored = n_scored
         self.n_fresh = n_fresh
         self.callback = callback
         self.random_state = random_state
@@ -234,6 +242,7 @@ class ActiveExtraction(Attack):
         _positive_int(self.n_uniform, "n_uniform", 0)
         _positive_int(self.n_committee, "n_committee", 2)
         _positive_int(self.n_fresh, "n_fresh", 0)
+        _positive_int(self.n_scored, "n_scored")
         if self.n_candidates is not None:
             _positive_int(self.n_candidates, "n_candidates")
         b = self.batch_size
@@ -408,7 +417,8 @@ class ActiveExtraction(Attack):
         if callable(self.strategy):
             query_strategy = self.strategy
         elif self.strategy == "expected_error":
-            query_strategy = expected_error_reduction
+            query_strategy = partial(expected_error_reduction, n_candidates=self.n_scored,
+                                     fill="uncertainty", min_proba=0.01)
         else:
             query_strategy = STRATEGIES.get(self.strategy, STRATEGIES["uncertainty"])
         learner = ActiveLearner(
