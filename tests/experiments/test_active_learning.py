@@ -143,3 +143,21 @@ def test_synthesis_table_savings_and_bounds():
     assert rows[0][7] == ">7.50 (3.00–12.00)"
     assert rows[0][5] == 2 and rows[2][5] == 0 and rows[2][1] == 1000
     assert rows[-1][-2] == 94.5
+
+
+def test_uniform_limits_row():
+    from sklearn.linear_model import LogisticRegression
+
+    from mlextract.experiments.active_learning import Victim, uniform_limits
+    from mlextract.oracles import Domain
+
+    X, y = make_classification(n_samples=400, n_features=3, n_redundant=0, random_state=1)
+    victim = LogisticRegression().fit(X[:200], y[:200])
+    dom = Domain.from_data(X)
+    v = Victim("lr", "lr", victim, LogisticRegression(), X[200:], dom)
+    row = uniform_limits(v, n_uniform=2000, n_labelled=2000)
+    U = dom.sample(2000, random_state=100)
+    shares = np.bincount(victim.predict(U)) / 2000
+    assert row[1].startswith(f"{np.argmax(shares)}: {100 * shares.max():.1f}%")
+    assert row[2] > 0 and row[3] > 0 and 0 <= row[4] <= 100
+    assert row[5] > 99 and row[7] > 98  # same family, noise-free: nearly exact
