@@ -13,7 +13,8 @@ __all__ = ["expected_error", "expected_error_reduction"]
 _LOSSES = {"zero_one": uncertainty, "log": entropy}
 
 
-def expected_error(estimator, X_train, y_train, x, proba_x, X_eval, *, loss="zero_one"):
+def expected_error(estimator, X_train, y_train, x, proba_x, X_eval, *, loss="zero_one",
+                   min_proba=0.0):
     """The copy's expected future error if ``x`` were labelled, for each label.
 
     ``E(x) = Σ_c p(c|x) · Σ_{u ∈ X_eval} L(p_{+(x,c)}(·|u))``, where ``p_{+(x,c)}``
@@ -32,6 +33,10 @@ def expected_error(estimator, X_train, y_train, x, proba_x, X_eval, *, loss="zer
     X_eval : ndarray of shape (m, d)
         The unlabelled points the future error is measured on.
     loss : {"zero_one", "log"}
+    min_proba : float, default=0.0
+        Labels with ``p(c|x) <= min_proba`` are not refitted (their terms are
+        dropped; with the 0/1 loss that lowers ``E(x)`` by at most
+        ``Σ_skipped p(c|x) · len(X_eval)``).
 
     Returns
     -------
@@ -42,7 +47,7 @@ def expected_error(estimator, X_train, y_train, x, proba_x, X_eval, *, loss="zer
     X_plus = np.vstack([X_train, x[None, :]])
     risk = 0.0
     for c, p_c in zip(classes, proba_x):
-        if p_c <= 0.0:
+        if p_c <= min_proba:
             continue
         refit = clone(estimator).fit(X_plus, np.append(y_train, c))
         risk += p_c * float(np.sum(measure(copy_proba(refit, X_eval))))
@@ -58,6 +63,8 @@ def expected_error_reduction(
     n_candidates=20,
     n_eval=200,
     loss="zero_one",
+    fill=None,
+    min_proba=0.0,
 ):
     """Query the candidates whose labels would most reduce the copy's expected error.
 
@@ -82,6 +89,16 @@ def expected_error_reduction(
     n_eval : int, default=200
         Unlabelled points the expected error is measured on.
     loss : {"zero_one", "log"}, default="zero_one"
+    fill : {None, "uncertainty"}, default=None
+        None: score a random subsample of ``max(n_candidates, n_instances)``
+        candidates. ``"uncertainty"``: score the ``n_candidates`` candidates the
+        copy is least sure of (ties at random) and, when ``n_instances`` is larger,
+        follow the scored ones with the next least sure (their "risk" is returned
+        as NaN). The cost per call is then ``n_candidates × n_classes`` fits
+        whatever the batch size.
+    min_proba : float, default=0.0
+        Labels with ``p(c|x) <= min_proba`` are not refitted (see
+        :func:`expected_error`).
 
     Returns
     -------
@@ -90,10 +107,12 @@ def expected_error_reduction(
 
     Notes
     -----
-    Cost per call: ``n_candidates × n_classes`` fits of the copy and as many
-    predictions on ``n_eval`` points. modAL's ``expected_error_reduction`` fits
-    ``n × n_classes`` models and, from the second candidate on, scores a model
-    refitted on the previous candidate's data; it also fails to import on numpy ≥ 1.24.
+    Cost per call: ``max(n_candidates, n_instances) × n_classes`` fits of the copy
+    and as many predictions on ``n_eval`` points; with ``fill="uncertainty"``,
+    ``n_candidates × n_classes`` whatever the batch (fewer with ``min_proba``).
+    modAL's ``expected_error_reduction`` fits ``n × n_classes`` models and, from
+    the second candidate on, scores a model refitted on the previous candidate's
+    data; it also fails to import on numpy ≥ 1.24.
 
     References
     ----------
@@ -114,6 +133,10 @@ def expected_error_reduction(
     """
     if loss not in _LOSSES:
         raise ValueError(f"loss must be one of {sorted(_LOSSES)}; got {loss!r}.")
+    if fill not in (None, "uncertainty"):
+        raise ValueError(f"fill must be None or 'uncertainty'; got {fill!r}.")
+    if not 0.0 <= min_proba < 1.0:
+        raise ValueError(f"min_proba must be in [0, 1); got {min_proba!r}.")
     n = X.shape[0]
     if not 1 <= n_instances <= n:
         raise ValueError(f"n_instances must be in [1, {n}] (the candidates); got {n_instances}.")
@@ -123,12 +146,19 @@ def expected_error_reduction(
         raise ValueError("expected error reduction needs a labelled set (learner.X_training).")
     rng = check_rng(random_state)
     estimator = learner.estimator
-    cand = rng.choice(n, size=min(n, max(n_candidates, n_instances)), replace=False)
+    if fill is None:
+        cand = rng.choice(n, size=min(n, max(n_candidates, n_instances)), replace=False)
+        rest = np.empty(0, dtype=int)
+    else:
+        ranked, _ = select_top(uncertainty(copy_proba(estimator, X)), n, rng)
+        cand, rest = ranked[:n_candidates], ranked[n_candidates:n_instances]
     evals = X[rng.choice(n, size=min(n, n_eval), replace=False)]
     proba = copy_proba(estimator, X[cand])
     risks = np.array([
-        expected_error(estimator, X_train, y_train, X[i], p, evals, loss=loss)
+        expected_error(estimator, X_train, y_train, X[i], p, evals, loss=loss,
+                       min_proba=min_proba)
         for i, p in zip(cand, proba)
     ])
-    order, best = select_top(risks, n_instances, rng, largest=False)
-    return cand[order], best
+    order, best = select_top(risks, min(n_instances, cand.size), rng, largest=False)
+    return (np.concatenate([cand[order], rest]),
+            np.concatenate([best, np.full(rest.size, np.nan)]))

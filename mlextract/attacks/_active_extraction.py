@@ -8,6 +8,7 @@ query synthesis, and Tramèr's uniform retraining is passive learning.
 from __future__ import annotations
 
 import numbers
+from functools import partial
 
 import numpy as np
 from sklearn.base import clone, is_classifier
@@ -147,6 +148,15 @@ class ActiveExtraction(Attack):
         (None: all).
     synthesis : float, default=0.0
         Fraction of each batch replaced by synthesised boundary points.
+    n_scored : int, default=20
+        ``"expected_error"`` only: candidates the copy is refitted for per round
+        (the ones it is least sure of, each with every label of probability above
+        1%); a larger batch is completed in the copy's uncertainty order, so the
+        cost per round stays ``n_scored × n_classes`` fits.
+    n_fresh : int, default=0
+        Uniform points of the domain drawn afresh every round and scored with the
+        unlabelled candidates (query synthesis: the attacker may ask any point of
+        the domain, not only its pool). Needs a domain.
     callback : callable, default=None
         ``callback(n_queries, model)`` after each refit; a true return value stops
         the run (for learning curves and early stopping).
@@ -200,6 +210,8 @@ class ActiveExtraction(Attack):
         n_committee=5,
         n_candidates=10_000,
         synthesis=0.0,
+        n_scored=20,
+        n_fresh=0,
         callback=None,
         random_state=None,
     ):
@@ -213,6 +225,8 @@ class ActiveExtraction(Attack):
         self.n_committee = n_committee
         self.n_candidates = n_candidates
         self.synthesis = synthesis
+        self.n_scored = n_scored
+        self.n_fresh = n_fresh
         self.callback = callback
         self.random_state = random_state
 
@@ -227,6 +241,8 @@ class ActiveExtraction(Attack):
         _positive_int(self.n_initial, "n_initial")
         _positive_int(self.n_uniform, "n_uniform", 0)
         _positive_int(self.n_committee, "n_committee", 2)
+        _positive_int(self.n_fresh, "n_fresh", 0)
+        _positive_int(self.n_scored, "n_scored")
         if self.n_candidates is not None:
             _positive_int(self.n_candidates, "n_candidates")
         b = self.batch_size
@@ -282,9 +298,9 @@ class ActiveExtraction(Attack):
                         f"{bad.size} pool rows lie outside the oracle's domain (first: row "
                         f"{bad[0]}); the victim would refuse them. Use domain.project(pool)."
                     )
-        if (self.n_uniform or self.synthesis) and oracle.domain is None:
+        if (self.n_uniform or self.synthesis or self.n_fresh) and oracle.domain is None:
             raise ValueError(
-                "n_uniform and synthesis draw points of the oracle's domain, and this "
+                "n_uniform, n_fresh and synthesis draw points of the oracle's domain, and this "
                 "oracle has none; build it with domain=Domain(...) or Domain.from_data(X)."
             )
 
@@ -333,24 +349,31 @@ class ActiveExtraction(Attack):
         return Committee(learner_list=members, query_strategy=COMMITTEE_STRATEGIES[self.strategy])
 
     def _select(self, learner, model, cand, free, k, run, reference):
-        """Indices (into ``cand``) of the next ``k`` queries."""
+        """The next ``k`` queries, best first, and which of them are pool rows.
+
+        Returns ``(X, pool_idx)``: the rows to ask, and the indices (into ``cand``)
+        of those that come from the pool (the others are fresh uniform points).
+        """
         rng = run.rng
         idx = np.flatnonzero(free)
         if self.n_candidates is not None and idx.size > self.n_candidates:
             idx = np.sort(rng.choice(idx, size=self.n_candidates, replace=False))
         Xc = cand[idx]
-        k = min(k, idx.size)
+        if self.n_fresh:
+            Xc = np.vstack([Xc, run.oracle.domain.sample(self.n_fresh, random_state=rng)])
+        k = min(k, Xc.shape[0])
         if self.strategy in COMMITTEE_STRATEGIES:
             committee = self._committee(model, learner.X_training, learner.y_training, rng)
             picked, _ = committee.query(Xc, n_instances=k, random_state=rng)
         else:
             kwargs = {}
             if self.strategy == "ranked_batch":
-                kwargs["n_unlabelled"] = int(free.sum())
+                kwargs["n_unlabelled"] = int(free.sum()) + int(self.n_fresh)
             elif self.strategy == "density_uncertainty":
                 kwargs["reference"] = reference
             picked, _ = learner.query(Xc, n_instances=k, random_state=rng, **kwargs)
-        return idx[np.asarray(picked, dtype=int)]
+        picked = np.asarray(picked, dtype=int)
+        return Xc[picked], idx[picked[picked < idx.size]]
 
     def _extract(self, run: Run) -> None:
         from modAL.models import ActiveLearner
@@ -394,7 +417,8 @@ class ActiveExtraction(Attack):
         if callable(self.strategy):
             query_strategy = self.strategy
         elif self.strategy == "expected_error":
-            query_strategy = expected_error_reduction
+            query_strategy = partial(expected_error_reduction, n_candidates=self.n_scored,
+                                     fill="uncertainty", min_proba=0.01)
         else:
             query_strategy = STRATEGIES.get(self.strategy, STRATEGIES["uncertainty"])
         learner = ActiveLearner(
@@ -403,11 +427,10 @@ class ActiveExtraction(Attack):
         run.model = learner.estimator
         n_rounds = n_synth = 0
         stopped = self.callback is not None and bool(self.callback(used, run.model))
-        while not stopped and used < n and free.any():
-            k = min(self._batch(used), n - used, int(free.sum()))
-            picked = self._select(learner, model, cand, free, k, run, reference)
-            free[picked] = False
-            Xq = cand[picked]
+        while not stopped and used < n and (free.any() or self.n_fresh):
+            k = min(self._batch(used), n - used, int(free.sum()) + int(self.n_fresh))
+            Xq, from_pool = self._select(learner, model, cand, free, k, run, reference)
+            free[from_pool] = False
             m = int(round(self.synthesis * Xq.shape[0]))
             if m:
                 Xq = Xq.copy()
@@ -426,7 +449,7 @@ class ActiveExtraction(Attack):
         run.info.update(n_rounds=n_rounds, n_synthesised=n_synth, n_labelled=used)
         if stopped:
             run.message = f"stopped by the callback after {used} queries."
-        elif used < self.n_queries and not free.any():
+        elif used < self.n_queries and not free.any() and not self.n_fresh:
             run.message = (
                 f"every one of the {cand.shape[0]} candidates is labelled after {used} "
                 "queries; the copy is fitted on all of them."

@@ -86,3 +86,35 @@ def test_expected_error_skips_impossible_labels(learner):
     risk = expected_error(learner_.estimator, learner_.X_training, learner_.y_training,
                           X[0], np.array([1.0, 0.0]), X[:20])
     assert CountingLR.n_fits == 1 and risk >= 0
+
+
+def test_fill_uncertainty_costs_the_scored_candidates_only(learner):
+    """fill='uncertainty': n_candidates × n_classes fits whatever the batch; the
+    scored candidates are the copy's least sure ones, ranked by expected error, then
+    the batch goes on in uncertainty order (risk NaN)."""
+    learner_, X = learner
+    CountingLR.n_fits = 0
+    idx, risks = expected_error_reduction(learner_, X, n_instances=30, random_state=0,
+                                          n_candidates=6, n_eval=30, fill="uncertainty")
+    assert CountingLR.n_fits == 6 * 2
+    assert idx.size == 30 and np.unique(idx).size == 30
+    assert np.all(np.isfinite(risks[:6])) and np.all(np.isnan(risks[6:]))
+    assert np.all(np.diff(risks[:6]) >= 0)
+    unc = 1 - copy_proba(learner_.estimator, X).max(axis=1)
+    # The slow way: sort every candidate by uncertainty (no exact ties here).
+    by_unc = np.argsort(-unc, kind="stable")
+    assert set(idx[:6]) == set(by_unc[:6])
+    np.testing.assert_array_equal(idx[6:], by_unc[6:30])
+
+
+def test_min_proba_skips_unlikely_labels(learner):
+    learner_, X = learner
+    p = np.array([0.995, 0.005])
+    CountingLR.n_fits = 0
+    expected_error(learner_.estimator, learner_.X_training, learner_.y_training, X[0], p,
+                   X[:20], min_proba=0.01)
+    assert CountingLR.n_fits == 1
+    with pytest.raises(ValueError, match="min_proba"):
+        expected_error_reduction(learner_, X, min_proba=1.5)
+    with pytest.raises(ValueError, match="fill"):
+        expected_error_reduction(learner_, X, fill="margin")

@@ -103,3 +103,61 @@ def test_summary_says_when_the_ceiling_makes_the_target_unreachable():
     assert rows[0][3] == "100.00 / 99.50" and rows[0][4] == "99.50 / 97.00"
     assert rows[0][5].startswith("4.00") and rows[0][7] == "Met on 1 of 1 seeds."
     assert rows[1][3] == "99.60 / 95.00" and "out of reach" in rows[1][7]
+
+
+def test_learning_curve_with_fresh_uniform_goes_past_the_pool():
+    from sklearn.linear_model import LogisticRegression
+
+    from mlextract.experiments.active_learning import SYNTHESIS, Victim
+    from mlextract.oracles import Domain
+
+    X, y = make_classification(n_samples=400, n_features=3, n_redundant=0, random_state=1)
+    victim = LogisticRegression().fit(X[:300], y[:300])
+    dom = Domain.from_data(X)
+    v = Victim("lr", "lr", victim, LogisticRegression(), X[370:], dom)  # 30 rows
+    U = dom.sample(1000, random_state=3)
+    out = learning_curve(v, "margin", 0, budget=90, uniform=(U, victim.predict(U)),
+                         batch_size=0.5, **SYNTHESIS)
+    assert out["n_queries"] == 90 > 2 * 30  # more than the 60 pool candidates
+    assert out["curve"][-1][2] > 0.95
+
+
+def test_synthesis_table_savings_and_bounds():
+    from mlextract.experiments.active_learning import THRESHOLDS, Victim, _synthesis_table
+
+    def run(n):
+        reached = {(c, t): n for c in ("test", "unif", "both") for t in THRESHOLDS}
+        return {"reached": reached, "curve": [(10, 0.9, 0.9), (n or 50, 0.99, 0.97)],
+                "seconds": 1.0}
+
+    seeds = [0, 1]
+    results = {("named+fresh", 0): run(400), ("named+fresh", 1): run(250),
+               ("random+fresh", 0): run(1200), ("random+fresh", 1): run(None),
+               ("random (pool)", 0): run(None), ("random (pool)", 1): run(None),
+               "ceiling": [(1.0, 0.94), (1.0, 0.95)]}
+    v = Victim("tree_german", "tree", None, None, np.zeros((500, 2)), None)
+    rows = _synthesis_table(v, results, seeds, 3000, 1000, 0).rows
+    # vs the pool: random never reached within its 1,000 rows -> bounds 2.5 and 4
+    assert rows[0][6] == ">3.25 (2.50–4.00)"
+    # vs the same source: 1200/400 = 3 and a bound 3000/250 = 12
+    assert rows[0][7] == ">7.50 (3.00–12.00)"
+    assert rows[0][5] == 2 and rows[2][5] == 0 and rows[2][1] == 1000
+    assert rows[-1][-2] == 94.5
+
+
+def test_uniform_limits_row():
+    from sklearn.linear_model import LogisticRegression
+
+    from mlextract.experiments.active_learning import Victim, uniform_limits
+    from mlextract.oracles import Domain
+
+    X, y = make_classification(n_samples=400, n_features=3, n_redundant=0, random_state=1)
+    victim = LogisticRegression().fit(X[:200], y[:200])
+    dom = Domain.from_data(X)
+    v = Victim("lr", "lr", victim, LogisticRegression(), X[200:], dom)
+    row = uniform_limits(v, n_uniform=2000, n_labelled=2000)
+    U = dom.sample(2000, random_state=100)
+    shares = np.bincount(victim.predict(U)) / 2000
+    assert row[1].startswith(f"{np.argmax(shares)}: {100 * shares.max():.1f}%")
+    assert row[2] > 0 and row[3] > 0 and 0 <= row[4] <= 100
+    assert row[5] > 99 and row[7] > 98  # same family, noise-free: nearly exact
