@@ -35,6 +35,7 @@ from ._extracted_tree import (
     ExtractedTreeRegressor,
     TreeArrays,
 )
+from ._leaf_boxes import extract_leaf_boxes
 from ._registry import register
 from ._tree_fields import fields_from_domain
 
@@ -128,6 +129,8 @@ class _Extraction:
         self.cache: dict[bytes, object] = {}
         self.seen: dict[bytes, int] = {}
         self.counts = {"identify": 0, "line_search": 0, "verify": 0, "refine": 0, "grid": 0}
+        if not top_down:
+            self.counts.update(slice=0, check=0)
         self.n_hidden = 0
         self.n_hull_failures = 0
         self.unresolved: list[str] = []
@@ -140,6 +143,7 @@ class _Extraction:
         self.grid_rounds = 6 if self.grid_cap else 0
         self.n_grid_splits = 0
         self.n_witnesses = 0
+        self.n_pieces = 0
 
     # ----------------------------------------------------------------- queries
     def ask(self, X, phase):
@@ -733,14 +737,16 @@ class _Extraction:
         Each task is a generator that yields the rows it needs and receives their
         answers, so the bisections of all open cells share the victim's round trips.
         """
-        box = {fi: f.full() for fi, f in enumerate(self.fields)}
-        q = np.full(self.d, np.nan)
-        if not self.top_down:
-            for f in self.fields:
-                f.put(q, f.default())
-        ans = self.ask1(q, "identify" if self.top_down else "verify")
-        self.root = _Node("verify", q, box, ans, _key(ans))
         waiting = []  # (task, request)
+        if self.top_down:
+            box = {fi: f.full() for fi, f in enumerate(self.fields)}
+            q = np.full(self.d, np.nan)
+            ans = self.ask1(q, "identify")
+            self.root = _Node("verify", q, box, ans, _key(ans))
+        else:
+            self.root, complete = extract_leaf_boxes(self)
+            if not complete:
+                raise BudgetExhausted("the budget ran out while searching the leaves' boxes")
 
         def start(node):
             if node.kind in ("verify", "expand"):
@@ -753,8 +759,9 @@ class _Extraction:
                 for n in stop.value:
                     start(n)
 
-        start(self.root)
-        self._drive(waiting, advance)
+        if self.top_down:
+            start(self.root)
+            self._drive(waiting, advance)
         for _ in range(self.grid_rounds):
             before = self.n_grid_splits
             leaves = [n for n in _leaves(self.root) if n.kind == "leaf"]
@@ -765,6 +772,25 @@ class _Extraction:
             self._drive(waiting, advance)
             if self.n_grid_splits == before:
                 break
+
+    def _run_cells(self, nodes):
+        """Search the given cells to the end (their boxes proved or split)."""
+        waiting = []
+
+        def start(node):
+            if node.kind in ("verify", "expand"):
+                advance(self._task(node), None)
+
+        def advance(task, answers):
+            try:
+                waiting.append((task, task.send(answers)))
+            except StopIteration as stop:
+                for n in stop.value:
+                    start(n)
+
+        for n in nodes:
+            start(n)
+        self._drive(waiting, advance)
 
     def _grid_task(self, node):
         new = yield from self._grid_check(node)
@@ -1087,6 +1113,7 @@ class PathFinding(Attack):
             "n_mixture_refinements": ex.n_hull_failures,
             "n_grid_splits": ex.n_grid_splits,
             "n_witnesses": ex.n_witnesses,
+            "n_pieces": ex.n_pieces,
             "complete": complete,
             "unresolved": list(ex.unresolved),
         })
