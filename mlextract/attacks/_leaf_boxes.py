@@ -237,6 +237,75 @@ def _uncovered_point(ex, index, region, items):
     return None  # a box holds the whole region
 
 
+def _shrink(ex, q, key, box, seeds):
+    """Check a box whose answer other leaves may hold at ``n_checks`` random points;
+    cut off each point that answers otherwise and check again.
+
+    The slices of a leaf whose answer a neighbour shares reach into the neighbour,
+    and the product of the slices may then hold points of other answers. For such
+    a point z: walk from q to z one field at a time (bisecting the walk) to the
+    field f whose move changes the answer, then cut the box on f between q and z
+    (bisection to adjacent values on an ordered field; z's category off a set
+    field). q stays in the box; z becomes a start for another leaf.
+    """
+    from ._path_finding import _key
+    fields = ex.fields
+    rng = ex.run.rng
+    box = list(box)
+    while True:
+        X = np.repeat(q[None, :], ex.n_checks, axis=0)
+        for j, f in enumerate(fields):
+            for r in range(len(X)):
+                f.put(X[r], f.sample(rng, *box[j]) if f.ordered
+                      else int(rng.choice(sorted(box[j]))))
+        bad = [x for x, ans in zip(X, ex.ask(X, "check")) if _key(ans) != key]
+        if not bad:
+            return box
+        seeds.extend(bad)
+        for z in bad:
+            vz = _values(ex, z)
+            if not all((b[0] <= v <= b[1]) if f.ordered else v in b
+                       for b, v, f in zip(box, vz, fields)):
+                continue  # cut off already by an earlier point's cut
+            moved = [j for j, f in enumerate(fields)
+                     if not np.array_equal(q[f.columns], z[f.columns])]
+
+            def walk(k, moved=moved, z=z):
+                x = q.copy()
+                for j in moved[:k]:
+                    x[fields[j].columns] = z[fields[j].columns]
+                return x
+
+            lo, hi = 0, len(moved)
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if _key(ex.ask1(walk(mid), "check")) == key:
+                    lo = mid
+                else:
+                    hi = mid
+            base, j = walk(lo), moved[hi - 1]
+            f = fields[j]
+            if f.ordered:
+                a, b = ex._index_of(f, base), vz[j]  # a answers key, b does not
+                while abs(b - a) > 1:
+                    m = f.middle(min(a, b), max(a, b))
+                    x = base.copy()
+                    f.put(x, m)
+                    if _key(ex.ask1(x, "check")) == key:
+                        a = m
+                    else:
+                        seeds.append(x)
+                        b = m
+                if b > a:
+                    box[j] = (box[j][0], a)
+                    ex.cuts[j].add(a)
+                else:
+                    box[j] = (a, box[j][1])
+                    ex.cuts[j].add(b)
+            else:
+                box[j] = frozenset(box[j] - {vz[j]})
+
+
 def _point(ex, q, values):
     x = q.copy()
     for f, v in zip(ex.fields, values):
@@ -277,29 +346,13 @@ def extract_leaf_boxes(ex):
             key = _key(a)
             box = _slices(ex, q, key, seeds)
             box = _clip(box, _values(ex, q), index, fields)
-            node = _Node("verify", q, {j: b for j, b in enumerate(box)}, a, key)
             suspicious = (ex.oracle.output == "label" or ex._pure(key)
                           or key in keys_seen)
             keys_seen[key] = keys_seen.get(key, 0) + 1
-            leaves = [node]
             if suspicious and ex.n_checks:
-                rng = ex.run.rng
-                X = np.repeat(q[None, :], ex.n_checks, axis=0)
-                for j, f in enumerate(fields):
-                    for r in range(len(X)):
-                        f.put(X[r], f.sample(rng, *box[j]) if f.ordered
-                              else int(rng.choice(sorted(box[j]))))
-                bad = [x for x, ans in zip(X, ex.ask(X, "check")) if _key(ans) != key]
-                if bad:  # the slices reached into look-alikes: search the box as a cell
-                    node.witness = tuple(bad)
-                    ex._run_cells([node])
-                    leaves = list({id(n): n for n in _leaves_of(node)}.values())
-                else:
-                    node.kind = "leaf"
-            else:
-                node.kind = "leaf"
-            for n in leaves:
-                index.add([n.box[j] for j in range(len(fields))], n)
+                box = _shrink(ex, q, key, box, seeds)
+            node = _Node("leaf", q, {j: b for j, b in enumerate(box)}, a, key)
+            index.add(list(box), node)
             covered += _volume(box, fields)
         complete = True
     except BudgetExhausted:

@@ -593,6 +593,8 @@ class _Extraction:
                     f.put(rows[r], vals[k][idx[k, r]])
         else:
             n = max(len(v) for v in vals)
+            if not self.top_down:  # bottom-up boxes are large: at most grid_cap rows
+                n = min(n, self.grid_cap)
             # random grid points on the first check only; later rounds add the new
             # values (the rows already asked are answered from the log)
             n_rand = max(self.grid_cap - n, 0) if node.grid_round == 0 else 0
