@@ -39,50 +39,37 @@ class _BoxIndex:
     def __init__(self, fields):
         self.fields = fields
         self.items = []  # (box, node)
-        self._arrays = None
+        self._cols = [np.zeros((64, 2), dtype=np.int64) if f.ordered
+                      else np.zeros((64, f.n_values), dtype=bool) for f in fields]
 
     def add(self, box, node):
+        n = len(self.items)
+        if n == self._cols[0].shape[0]:  # grow by doubling
+            self._cols = [np.concatenate([c, np.zeros_like(c)]) for c in self._cols]
+        for j, f in enumerate(self.fields):
+            if f.ordered:
+                self._cols[j][n] = box[j]
+            else:
+                self._cols[j][n, list(box[j])] = True
         self.items.append((box, node))
-        self._arrays = None
 
-    def _build(self):
-        if self._arrays is None:
-            cols = []
-            for j, f in enumerate(self.fields):
-                if f.ordered:
-                    b = np.array([it[0][j] for it in self.items], dtype=np.int64).reshape(-1, 2)
-                    cols.append((b[:, 0], b[:, 1]))
-                else:
-                    m = np.zeros((len(self.items), f.n_values), dtype=bool)
-                    for r, it in enumerate(self.items):
-                        m[r, list(it[0][j])] = True
-                    cols.append(m)
-            self._arrays = cols
-        return self._arrays
+    def _hits(self, test, rows=None):
+        n = len(self.items)
+        rows = np.arange(n) if rows is None else np.asarray(rows, dtype=int)
+        hit = np.ones(rows.size, dtype=bool)
+        for j, f in enumerate(self.fields):
+            hit &= test(j, f, self._cols[j][rows])
+        return rows[hit]
 
     def holding(self, v) -> np.ndarray:
         """Indices of the boxes that hold the point of field values ``v``."""
-        if not self.items:
-            return np.zeros(0, dtype=int)
-        hit = np.ones(len(self.items), dtype=bool)
-        for j, (f, col) in enumerate(zip(self.fields, self._build())):
-            if f.ordered:
-                hit &= (col[0] <= v[j]) & (v[j] <= col[1])
-            else:
-                hit &= col[:, v[j]]
-        return np.flatnonzero(hit)
+        return self._hits(lambda j, f, c: (c[:, 0] <= v[j]) & (v[j] <= c[:, 1]) if f.ordered
+                          else c[:, v[j]])
 
-    def meeting(self, box) -> np.ndarray:
-        """Indices of the boxes that overlap ``box``."""
-        if not self.items:
-            return np.zeros(0, dtype=int)
-        hit = np.ones(len(self.items), dtype=bool)
-        for j, (f, col) in enumerate(zip(self.fields, self._build())):
-            if f.ordered:
-                hit &= (col[0] <= box[j][1]) & (box[j][0] <= col[1])
-            else:
-                hit &= col[:, sorted(box[j])].any(axis=1)
-        return np.flatnonzero(hit)
+    def meeting(self, box, rows=None) -> np.ndarray:
+        """Indices of the boxes that overlap ``box`` (among ``rows``)."""
+        return self._hits(lambda j, f, c: (c[:, 0] <= box[j][1]) & (box[j][0] <= c[:, 1])
+                          if f.ordered else c[:, sorted(box[j])].any(axis=1), rows)
 
 
 def _values(ex, x):
@@ -202,39 +189,62 @@ def _clip(box, v, index, fields):
         box[best[1]] = best[2]
 
 
-def _uncovered_point(ex, index, region, items):
-    """A point of ``region`` that no box holds (field values), or None."""
+def _uncovered_point(ex, index, region):
+    """Field values of a point of ``region`` that no box holds, or None.
+
+    The boxes are disjoint, so a region is covered iff the volumes of its overlaps
+    with the boxes add up to its own; halve the region (its widest field) and keep
+    a half with a deficit.
+    """
     fields = ex.fields
-    inside = [k for k in items if all(
-        (index.items[k][0][j][0] <= region[j][1] and region[j][0] <= index.items[k][0][j][1])
-        if f.ordered else bool(index.items[k][0][j] & region[j])
-        for j, f in enumerate(fields))]
-    if not inside:
-        return [r[0] if f.ordered else min(r) for r, f in zip(region, fields)]
-    for k in inside:
-        b = index.items[k][0]
-        for j, f in enumerate(fields):
-            r = region[j]
-            if f.ordered:
-                if b[j][0] > r[0]:
-                    t = b[j][0] - 1
-                elif b[j][1] < r[1]:
-                    t = b[j][1]
+    rows = index.meeting(region)
+    while True:
+        vol = _volume(region, fields)
+        if not rows.size:
+            return [r[0] if f.ordered else min(r) for r, f in zip(region, fields)]
+        inter = 0
+        for k in rows:
+            b = index.items[int(k)][0]
+            v = 1
+            for j, f in enumerate(fields):
+                if f.ordered:
+                    v *= max(0, min(b[j][1], region[j][1]) - max(b[j][0], region[j][0]) + 1)
                 else:
-                    continue
-                parts = [(r[0], t), (t + 1, r[1])]
-            else:
-                if r <= b[j]:
-                    continue
-                parts = [frozenset(r & b[j]), frozenset(r - b[j])]
-            for p in parts:
-                sub = list(region)
-                sub[j] = p
-                found = _uncovered_point(ex, index, sub, inside)
-                if found is not None:
-                    return found
+                    v *= len(b[j] & region[j])
+            inter += v
+        if inter >= vol:
             return None
-    return None  # a box holds the whole region
+        if vol == 1:  # cannot happen for disjoint boxes
+            return None
+        j = max(range(len(fields)), key=lambda j: (region[j][1] - region[j][0] + 1)
+                if fields[j].ordered else len(region[j]))
+        r = region[j]
+        if fields[j].ordered:
+            mid = (r[0] + r[1]) // 2
+            halves = [(r[0], mid), (mid + 1, r[1])]
+        else:
+            cs = sorted(r)
+            halves = [frozenset(cs[:len(cs) // 2]), frozenset(cs[len(cs) // 2:])]
+        for h in halves:
+            sub = list(region)
+            sub[j] = h
+            sub_rows = index.meeting(sub, rows)
+            sv = _volume(sub, fields)
+            si = 0
+            for k in sub_rows:
+                b = index.items[int(k)][0]
+                v = 1
+                for jj, f in enumerate(fields):
+                    if f.ordered:
+                        v *= max(0, min(b[jj][1], sub[jj][1]) - max(b[jj][0], sub[jj][0]) + 1)
+                    else:
+                        v *= len(b[jj] & sub[jj])
+                si += v
+            if si < sv:
+                region, rows = sub, sub_rows
+                break
+        else:
+            return None
 
 
 def _shrink(ex, q, key, box, seeds):
@@ -338,7 +348,7 @@ def extract_leaf_boxes(ex):
                     q = x
                     break
             if q is None:
-                v = _uncovered_point(ex, index, full, list(range(len(index.items))))
+                v = _uncovered_point(ex, index, full)
                 if v is None:
                     break
                 q = _point(ex, q0, v)
