@@ -368,8 +368,13 @@ def extract_leaf_boxes(ex):
     except BudgetExhausted:
         complete = False
         if not index.items:
-            raise
-    root = _assemble(ex, index, full)
+            if not ex.cache:  # not even the first answer
+                raise
+            a = ex.ask1(q0, "slice")  # asked already: from the cache
+            return _Node("verify", q0, dict(enumerate(full)), a, _key(a)), False
+    root, whole = _assemble(ex, index, full)
+    complete = complete and whole
+    ex.root = root  # a budget running out below keeps this tree
     if complete:  # pieces cut off a box whose new point answered otherwise
         ex._run_cells([n for n in _leaves_of(root) if n.kind == "verify"])
     return root, complete
@@ -392,6 +397,7 @@ def _assemble(ex, index, full):
     fields = ex.fields
     items = [(list(b), n) for b, n in index.items]
     fallback = items[0][1]
+    short = [False]  # did the budget run out while cutting boxes?
 
     def split_item(item, j, left_part, right_part):
         out = []
@@ -418,9 +424,13 @@ def _assemble(ex, index, full):
                 m = _Node(n.kind, q, box, n.answer, n.key)
             else:  # the piece needs a point of its own: ask it
                 fields[j].put(q, nb[j][0] if fields[j].ordered else min(nb[j]))
-                a = ex.ask1(q, "check")
-                m = _Node(n.kind if _key(a) == n.key else "verify", q, box, a, _key(a))
                 ex.n_pieces += 1
+                try:
+                    a = ex.ask1(q, "check")
+                except BudgetExhausted:  # keep the box's answer; the run is partial
+                    short[0] = True
+                    a = n.answer
+                m = _Node(n.kind if _key(a) == n.key else "verify", q, box, a, _key(a))
             m.exact = n.exact
             out.append((nb, m))
         return out
@@ -494,5 +504,6 @@ def _assemble(ex, index, full):
             segs = [(frozenset(lp), None, None), (frozenset(rp), None, None)]
         return ex._cluster(j, segs, [ln, rn])
 
-    return build([tuple(b) if f.ordered else frozenset(b) for b, f in zip(full, fields)],
+    root = build([tuple(b) if f.ordered else frozenset(b) for b, f in zip(full, fields)],
                  items)
+    return root, not short[0]
