@@ -77,6 +77,25 @@ def _values(ex, x):
     return [ex._index_of(f, x) if f.ordered else f.category(x) for f in ex.fields]
 
 
+def _guided_middle(ex, j, a, b):
+    """A value strictly between a and b (b > a + 1) to probe next: the median of the
+    values next to cuts already found on field j inside (a, b) when there are any,
+    else the middle. Trees reuse their thresholds across branches, so a boundary is
+    often a known cut, pinned in log2(number of cuts) probes instead of a full
+    bisection of the range; an unknown one is bisected as before."""
+    cuts = ex.cuts[j]
+    sorted_cuts = ex.sorted_cuts.get(j)
+    if sorted_cuts is None or sorted_cuts[0] != len(cuts):
+        sorted_cuts = ex.sorted_cuts[j] = (len(cuts), np.array(sorted(cuts), dtype=np.int64))
+    c = sorted_cuts[1]
+    inner = c[np.searchsorted(c, a - 1, side="right"):np.searchsorted(c, b, side="left")]
+    cand = np.unique(np.concatenate([inner, inner + 1]))
+    cand = cand[(cand > a) & (cand < b)]
+    if cand.size:
+        return int(cand[cand.size // 2])
+    return ex.fields[j].middle(a, b)
+
+
 def _slices(ex, q, key, seeds):
     """The box of values that keep q's answer, one field at a time (batched).
 
@@ -126,7 +145,7 @@ def _slices(ex, q, key, seeds):
             f = fields[j]
             if abs(b - a) <= 1:
                 continue
-            m = f.middle(min(a, b), max(a, b))
+            m = _guided_middle(ex, j, min(a, b), max(a, b))
             x = q.copy()
             f.put(x, m)
             mids.append((j, side, m))
@@ -329,6 +348,7 @@ def extract_leaf_boxes(ex):
     regions become cells answering like the nearest start)."""
     from ._path_finding import _key, _Node
     fields = ex.fields
+    ex.sorted_cuts = {}
     full = [f.full() for f in fields]
     total = _volume(full, fields)
     index = _BoxIndex(fields)
