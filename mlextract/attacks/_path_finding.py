@@ -17,9 +17,10 @@ distribution. Path finding turns those answers into the tree:
   feature tested twice on a path), found by walking from the node's point to the
   corner one feature at a time.
 
-With incomplete queries (top-down) the copy has the victim's structure; with complete
-queries only (bottom-up) the same box verification and line searches partition the
-domain from the leaves' answers.
+With incomplete queries (top-down) the copy has the victim's structure. With complete
+queries only (bottom-up, :mod:`._leaf_boxes`) each leaf's box is read from slices
+through one of its points, the probes that answer otherwise start the next leaves,
+and the boxes are assembled into a tree once their volumes cover the domain.
 """
 
 from __future__ import annotations
@@ -934,7 +935,8 @@ class PathFinding(Attack):
     n_checks : int, default=None
         Random points of a cell's box queried besides its corners when its answer is
         pure or already seen elsewhere, a guard against distinct leaves that answer
-        alike. Default: 4 top-down, 8 bottom-up.
+        alike (bottom-up: a leaf's box, checked again after each point that fails is
+        cut off). Default: 4 top-down, 8 bottom-up.
     grid_checks : int, default=None
         After the search, each leaf is checked on the grid of the cuts found anywhere
         (both sides of each cut inside its box, one category per class of categories
@@ -962,7 +964,12 @@ class PathFinding(Attack):
     the feature (group testing), ``log2(n_values)`` per cut on an ordered feature (at
     most 32 for float32, exact), one per category on a categorical feature, and about
     two per child to prove its box. The paper's bound for bottom-up with m leaves is
-    O(m·(d_cat·k + d_cont·m·log(b/ε))).
+    O(m·(d_cat·k + d_cont·m·log(b/ε))). Ours, bottom-up, is per leaf the sum over
+    set fields of (k − 1) and over ordered fields of two ends plus a bisection to
+    adjacent values for each end the leaf does not reach (fewer when the boundary
+    is a cut already found: the probes go next to known cuts first), plus the checks
+    of leaves whose answer is not unique. A leaf whose answer is unique needs no
+    other query: the values that keep its answer are exactly its box.
 
     Exactness rests on distinct nodes answering differently: a cell's box is proved
     by corner queries that answer like it (one query per category of a set field;
