@@ -17,9 +17,10 @@ distribution. Path finding turns those answers into the tree:
   feature tested twice on a path), found by walking from the node's point to the
   corner one feature at a time.
 
-With incomplete queries (top-down) the copy has the victim's structure; with complete
-queries only (bottom-up) the same box verification and line searches partition the
-domain from the leaves' answers.
+With incomplete queries (top-down) the copy has the victim's structure. With complete
+queries only (bottom-up, :mod:`._leaf_boxes`) each leaf's box is read from slices
+through one of its points, the probes that answer otherwise start the next leaves,
+and the boxes are assembled into a tree once their volumes cover the domain.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ._extracted_tree import (
     ExtractedTreeRegressor,
     TreeArrays,
 )
+from ._leaf_boxes import extract_leaf_boxes
 from ._registry import register
 from ._tree_fields import fields_from_domain
 
@@ -128,6 +130,8 @@ class _Extraction:
         self.cache: dict[bytes, object] = {}
         self.seen: dict[bytes, int] = {}
         self.counts = {"identify": 0, "line_search": 0, "verify": 0, "refine": 0, "grid": 0}
+        if not top_down:
+            self.counts.update(slice=0, check=0)
         self.n_hidden = 0
         self.n_hull_failures = 0
         self.unresolved: list[str] = []
@@ -140,6 +144,7 @@ class _Extraction:
         self.grid_rounds = 6 if self.grid_cap else 0
         self.n_grid_splits = 0
         self.n_witnesses = 0
+        self.n_pieces = 0
 
     # ----------------------------------------------------------------- queries
     def ask(self, X, phase):
@@ -589,6 +594,8 @@ class _Extraction:
                     f.put(rows[r], vals[k][idx[k, r]])
         else:
             n = max(len(v) for v in vals)
+            if not self.top_down:  # bottom-up boxes are large: at most grid_cap rows
+                n = min(n, self.grid_cap)
             # random grid points on the first check only; later rounds add the new
             # values (the rows already asked are answered from the log)
             n_rand = max(self.grid_cap - n, 0) if node.grid_round == 0 else 0
@@ -733,14 +740,16 @@ class _Extraction:
         Each task is a generator that yields the rows it needs and receives their
         answers, so the bisections of all open cells share the victim's round trips.
         """
-        box = {fi: f.full() for fi, f in enumerate(self.fields)}
-        q = np.full(self.d, np.nan)
-        if not self.top_down:
-            for f in self.fields:
-                f.put(q, f.default())
-        ans = self.ask1(q, "identify" if self.top_down else "verify")
-        self.root = _Node("verify", q, box, ans, _key(ans))
         waiting = []  # (task, request)
+        if self.top_down:
+            box = {fi: f.full() for fi, f in enumerate(self.fields)}
+            q = np.full(self.d, np.nan)
+            ans = self.ask1(q, "identify")
+            self.root = _Node("verify", q, box, ans, _key(ans))
+        else:
+            self.root, complete = extract_leaf_boxes(self)
+            if not complete:
+                raise BudgetExhausted("the budget ran out while searching the leaves' boxes")
 
         def start(node):
             if node.kind in ("verify", "expand"):
@@ -753,8 +762,9 @@ class _Extraction:
                 for n in stop.value:
                     start(n)
 
-        start(self.root)
-        self._drive(waiting, advance)
+        if self.top_down:
+            start(self.root)
+            self._drive(waiting, advance)
         for _ in range(self.grid_rounds):
             before = self.n_grid_splits
             leaves = [n for n in _leaves(self.root) if n.kind == "leaf"]
@@ -765,6 +775,25 @@ class _Extraction:
             self._drive(waiting, advance)
             if self.n_grid_splits == before:
                 break
+
+    def _run_cells(self, nodes):
+        """Search the given cells to the end (their boxes proved or split)."""
+        waiting = []
+
+        def start(node):
+            if node.kind in ("verify", "expand"):
+                advance(self._task(node), None)
+
+        def advance(task, answers):
+            try:
+                waiting.append((task, task.send(answers)))
+            except StopIteration as stop:
+                for n in stop.value:
+                    start(n)
+
+        for n in nodes:
+            start(n)
+        self._drive(waiting, advance)
 
     def _grid_task(self, node):
         new = yield from self._grid_check(node)
@@ -906,7 +935,8 @@ class PathFinding(Attack):
     n_checks : int, default=None
         Random points of a cell's box queried besides its corners when its answer is
         pure or already seen elsewhere, a guard against distinct leaves that answer
-        alike. Default: 4 top-down, 8 bottom-up.
+        alike (bottom-up: a leaf's box, checked again after each point that fails is
+        cut off). Default: 4 top-down, 8 bottom-up.
     grid_checks : int, default=None
         After the search, each leaf is checked on the grid of the cuts found anywhere
         (both sides of each cut inside its box, one category per class of categories
@@ -934,7 +964,12 @@ class PathFinding(Attack):
     the feature (group testing), ``log2(n_values)`` per cut on an ordered feature (at
     most 32 for float32, exact), one per category on a categorical feature, and about
     two per child to prove its box. The paper's bound for bottom-up with m leaves is
-    O(m·(d_cat·k + d_cont·m·log(b/ε))).
+    O(m·(d_cat·k + d_cont·m·log(b/ε))). Ours, bottom-up, is per leaf the sum over
+    set fields of (k − 1) and over ordered fields of two ends plus a bisection to
+    adjacent values for each end the leaf does not reach (fewer when the boundary
+    is a cut already found: the probes go next to known cuts first), plus the checks
+    of leaves whose answer is not unique. A leaf whose answer is unique needs no
+    other query: the values that keep its answer are exactly its box.
 
     Exactness rests on distinct nodes answering differently: a cell's box is proved
     by corner queries that answer like it (one query per category of a set field;
@@ -1087,6 +1122,7 @@ class PathFinding(Attack):
             "n_mixture_refinements": ex.n_hull_failures,
             "n_grid_splits": ex.n_grid_splits,
             "n_witnesses": ex.n_witnesses,
+            "n_pieces": ex.n_pieces,
             "complete": complete,
             "unresolved": list(ex.unresolved),
         })

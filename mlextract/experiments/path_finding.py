@@ -37,10 +37,15 @@ def _same_answers(victim, copy, X):
     return float(np.mean(np.abs(victim.predict(X) - copy.predict(X)) <= 1e-9))
 
 
-#: Each run may spend at most this many times the paper's count (bottom-up on the
-#: 318-leaf Adult tree otherwise runs for over 20 minutes); a run cut short says
-#: "budget_exhausted" in the status column.
+#: Each run may spend at most this many times the paper's count for its mode; a run
+#: cut short says "budget_exhausted" in the status column.
 BUDGET_FACTOR = 5
+
+#: Rows whose cap is raised above BUDGET_FACTOR (stated in the table's notes): Steak's
+#: 146 leaves hold 7 distinct answers, and bottom-up (complete queries) needs about 14x
+#: the paper's count to tell its alike leaves apart everywhere.
+BUDGET_FACTORS = {("steak", "bottom_up"): 20}
+
 
 #: (label, mode, grid_checks): top-down as is, top-down with grid checks, bottom-up
 MODES = [("top_down", "top_down", None), ("top_down+grid", "top_down", 64),
@@ -86,7 +91,8 @@ def path_finding(ctx):
             paper = paper_td if mode == "top_down" else paper_bu
             res, dt, agree_test, agree_unif = _attack_row(
                 victim, data.domain, Xte, mode=mode, n_unif=n_unif, seed=ctx.random_state,
-                grid_checks=grid, budget=BUDGET_FACTOR * paper)
+                grid_checks=grid,
+                budget=BUDGET_FACTORS.get((name, mode), BUDGET_FACTOR) * paper)
             table_rows.append([
                 f"{name} L={L}", label, victim.get_n_leaves(), victim.get_depth(),
                 res.info["n_distinct_answers"], res.n_queries,
@@ -102,17 +108,29 @@ def path_finding(ctx):
         paper="Tramèr et al. 2016, Table 5 (BigML trees; top-down and bottom-up queries)",
         notes=[
             "Queries are counted by the oracle; repeated queries are answered from its log.",
-            f"Each run is capped at {BUDGET_FACTOR}× the paper's count for its mode; a capped "
-            "run reports status 'budget_exhausted' and the partial copy's agreement.",
+            f"Each run is capped at {BUDGET_FACTOR}× the paper's count for its mode "
+            + "".join(f"({n} {m}: {k}×, raised: see below)" for (n, m), k in
+                      BUDGET_FACTORS.items())
+            + "; a capped run reports status 'budget_exhausted' and the partial copy's "
+            "agreement.",
             "Agreement is on the whole answer (class distribution), on the held-out 25% and "
             f"on {n_unif:,} uniform points of the published domain.",
             "The paper's trees were BigML's; ours are scikit-learn trees of the same data "
             "and size. Adult's rows are compared with the paper's IRS Tax tree (318 leaves), "
             "its largest.",
             "Bottom-up uses complete queries only and is compared with the paper's "
-            "bottom-up count; it checks leaves that answer like cells apart from them on "
-            "the grid of all cuts found (grid_checks=64). top_down+grid does the same "
+            "bottom-up count: from a point of each leaf, every category of each set field "
+            "is tried and each ordered field bisected towards both ends (the leaf's box "
+            "when its answer is unique); the probes that answer otherwise start the next "
+            "leaves, until the boxes' volumes cover the domain. Boxes whose answer is pure "
+            "or seen before are checked at 8 random points and cut off any that fails; "
+            "then leaves that answer like cells apart from them are checked on the grid "
+            "of all cuts found (grid_checks=64). top_down+grid does the grid checks "
             "top-down.",
+            "Steak bottom-up: 146 leaves share 7 distinct answers, so slices reach into "
+            "look-alike leaves and the grid checks (about half the queries) are what makes "
+            "the copy exact; it needs about 14× the paper's count, so its cap is raised to "
+            "20×. The paper's Steak tree had 28 distinct leaf ids for 193 leaves.",
             "status 'approximate': leaves apart from each other answer alike, so the "
             "copy cannot be proved equal (every probe agreed); 'success': proved.",
             "GSS top-down costs more than the paper's count: a cut on its 72-category "

@@ -562,3 +562,124 @@ def test_pure_cells_are_checked_one_ordered_field_at_a_time(seed):
     U = dom.sample(20_000, random_state=seed)
     np.testing.assert_allclose(res.model.predict_proba(U), victim.predict_proba(U),
                                rtol=0, atol=1e-12)
+
+
+# ----------------------------------------------------------------- bottom-up boxes
+
+
+def leaf_regions(tree, n_features):
+    """Slow reference: each leaf's region as per-feature float32 ordinal intervals,
+    read off the root-to-leaf path (left: float32(x) <= t)."""
+    out = []
+
+    def rec(node, lo, hi):
+        if tree.children_left[node] == -1:
+            out.append((tuple(lo), tuple(hi)))
+            return
+        j, t = tree.feature[node], tree.threshold[node]
+        a = np.float32(t)
+        if float(a) > t:
+            a = np.nextafter(a, np.float32(-np.inf))
+        k = f32_ordinal(float(a))  # the largest float32 going left
+        rec(tree.children_left[node], lo, hi[:j] + [min(hi[j], k)] + hi[j + 1:])
+        rec(tree.children_right[node], lo[:j] + [max(lo[j], k + 1)] + lo[j + 1:], hi)
+
+    big = f32_ordinal(float(np.finfo(np.float32).max))
+    rec(0, [-big] * n_features, [big] * n_features)
+    return out
+
+
+def clipped(regions, dom):
+    lo = [f32_ordinal(float(np.float32(v))) for v in dom.lower]
+    hi = [f32_ordinal(float(np.float32(v))) for v in dom.upper]
+    return sorted((tuple(max(a, b) for a, b in zip(r[0], lo)),
+                   tuple(min(a, b) for a, b in zip(r[1], hi))) for r in regions)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bottom_up_boxes_are_the_victims_leaves_when_answers_are_unique(seed):
+    # a regression tree's leaf values are distinct: each leaf's slices give its box,
+    # so the copy's leaves are the victim's, region for region (slow reference above)
+    X, y = make_regression(n_samples=500, n_features=3, noise=1.0, random_state=seed)
+    victim = DecisionTreeRegressor(max_leaf_nodes=15, random_state=0).fit(X, y)
+    assert unique_leaves(victim)
+    dom = Domain.from_data(X)
+    res = PathFinding(mode="bottom_up", random_state=0).extract(LocalOracle(victim, domain=dom))
+    assert res.status == "success", res.message
+    assert res.model.get_n_leaves() == victim.get_n_leaves()
+    assert clipped(leaf_regions(res.model.tree_, 3), dom) == clipped(
+        leaf_regions(victim.tree_, 3), dom)
+    assert_same_partition(victim, res.model, dom, seed=seed)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_bottom_up_mixed_features_with_alike_leaves(seed):
+    # continuous, integer, a categorical code column and a one-hot group; the labels
+    # repeat, so many leaves share a distribution (pure leaves above all)
+    rng = np.random.default_rng(seed)
+    n = 1200
+    x0 = rng.uniform(-1, 1, n)
+    x1 = rng.integers(0, 10, n).astype(float)
+    code = rng.integers(0, 5, n).astype(float)
+    cat = rng.integers(0, 3, n)
+    X = np.column_stack([x0, x1, code, np.eye(3)[cat]])
+    y = ((x0 > 0.2) ^ (x1 > 4) ^ (code % 2 == 1) ^ (cat == 1)).astype(int)
+    dom = Domain.from_data(X, integer=[1], categorical={2: np.arange(5.0)},
+                           one_hot_groups=[[3, 4, 5]])
+    victim = DecisionTreeClassifier(max_leaf_nodes=30, random_state=0).fit(X, y)
+    assert not unique_leaves(victim)
+    res = PathFinding(mode="bottom_up", random_state=seed).extract(
+        LocalOracle(victim, domain=dom))
+    assert res.info["mode"] == "bottom_up" and res.info["complete"]
+    assert_same_partition(victim, res.model, dom, seed=seed)
+
+
+@pytest.mark.timeout(60)
+def test_bottom_up_too_small_budget_returns_the_partial_tree():
+    X, y, dom = mixed_data()
+    victim = DecisionTreeClassifier(max_leaf_nodes=20, random_state=0).fit(X, y)
+    full = PathFinding(mode="bottom_up", random_state=0).extract(LocalOracle(victim, domain=dom))
+    for budget in (1, 25, full.n_queries // 2):
+        res = PathFinding(mode="bottom_up", random_state=0).extract(
+            LocalOracle(victim, domain=dom), budget=budget)
+        assert res.status == "budget_exhausted"
+        assert res.n_queries <= budget
+        assert res.model is not None and res.model.predict(X).shape == (len(X),)
+        assert res.info["complete"] is False
+    zero = PathFinding(mode="bottom_up").extract(LocalOracle(victim, domain=dom), budget=0)
+    assert zero.status == "budget_exhausted" and zero.n_queries == 0
+
+
+def test_uncovered_point_search_against_enumeration():
+    # clever: halve the region with a volume deficit; slow: list every point
+    from mlextract.attacks._leaf_boxes import _BoxIndex, _uncovered_point
+    from mlextract.attacks._tree_fields import OrderedField, SetField
+
+    class Ex:
+        fields = [OrderedField(0, 0, 6, integer=True, name="a"),
+                  SetField([1, 2, 3], name="g"),
+                  OrderedField(4, 0, 4, integer=True, name="b")]
+
+    rng = np.random.default_rng(0)
+    every = [(a, c, b) for a in range(7) for c in range(3) for b in range(5)]
+    for _ in range(40):
+        index = _BoxIndex(Ex.fields)
+        taken = set()
+        for _ in range(rng.integers(0, 12)):
+            a0, b0 = sorted(rng.integers(0, 7, 2))
+            c = frozenset(rng.choice(3, size=rng.integers(1, 4), replace=False).tolist())
+            d0, d1 = sorted(rng.integers(0, 5, 2))
+            pts = {(a, cc, b) for a in range(a0, b0 + 1) for cc in c
+                   for b in range(d0, d1 + 1)}
+            if pts & taken:
+                continue  # boxes are disjoint
+            taken |= pts
+            index.add([(int(a0), int(b0)), c, (int(d0), int(d1))], None)
+        full = [(0, 6), frozenset(range(3)), (0, 4)]
+        v = _uncovered_point(Ex, index, full)
+        if len(taken) == len(every):
+            assert v is None
+        else:
+            assert v is not None and tuple(v) in set(every) - taken
