@@ -44,7 +44,7 @@ from ._sign_recovery import fit_last_layer, recover_signs
 from ._weight_recovery import gradient_jumps, unit_from_jump
 
 __all__ = ["forward_known", "activation_jacobian", "signature", "joint_solve",
-           "cluster_signatures", "DeepExtraction"]
+           "cluster_signatures", "exact_hyperplane_fit", "DeepExtraction"]
 
 
 def forward_known(X, layers):
@@ -211,6 +211,51 @@ def hyperplane_fit(points_a, prior=None):
         return None, None, np.inf, 0.0, keep
     n = np.linalg.norm(v[:-1])
     return v[:-1] / n, v[-1] / n, float(sv[-1] / sv[0]), float(sv[-2] / sv[0]), keep
+
+
+def exact_hyperplane_fit(points_a, sigma=None, prior=None, max_rounds=4, factor=100.0):
+    """``(u, b)`` with ``u·a + b = 0`` through points located to rounding precision.
+
+    A smallest-singular-vector fit of the rows ``[a, 1]``, each divided by its
+    expected residual ``sigma`` (for a unit-norm ``u``; rows normalised when not
+    given); a point much farther off than the typical one (``factor`` times the
+    median: a crossing of another unit that passed the checks) is dropped and the
+    fit repeated; with a ``prior`` ``(u, b)`` the first round's distances are
+    measured from it (an estimate already much closer than an outlier).
+    Returns ``u, b, residual, gap`` (relative singular values of the normalised
+    rows) and the rows kept, or Nones when the kept rows do not determine the
+    plane.
+    """
+    A0 = np.hstack([points_a, np.ones((points_a.shape[0], 1))])
+    A0 = A0 / np.linalg.norm(A0, axis=1, keepdims=True)
+    if sigma is None:
+        A = A0
+    else:
+        w = 1.0 / np.maximum(np.asarray(sigma, float), 1e-300)
+        A = np.hstack([points_a, np.ones((points_a.shape[0], 1))]) * w[:, None]
+        A = A / np.median(np.linalg.norm(A, axis=1))
+    keep = np.ones(A.shape[0], dtype=bool)
+    v = None
+    if prior is not None:
+        v = np.append(prior[0], prior[1])
+        v = v / np.linalg.norm(v)
+    for it in range(max_rounds + 1):
+        if it > 0 or v is None:
+            if keep.sum() < A.shape[1]:
+                return None, None, np.inf, 0.0, keep
+            _, sv, Vt = np.linalg.svd(A[keep], full_matrices=False)
+            v = Vt[-1]
+        r = np.abs(A @ v)
+        far = r > factor * max(np.median(r[keep]), 1e-17)
+        if it > 0 and not (far & keep).any():
+            break
+        keep &= ~far
+    n = np.linalg.norm(v[:-1])
+    if sv.size < A.shape[1] or n == 0:
+        return None, None, np.inf, 0.0, keep
+    sv0 = np.linalg.svd(A0[keep], compute_uv=False)
+    res = float(np.abs(A0[keep] @ v).max() / sv0[0])
+    return v[:-1] / n, v[-1] / n, res, float(sv0[-2] / sv0[0]), keep
 
 
 class DeepExtraction:
@@ -912,9 +957,10 @@ class DeepExtraction:
                 taken[j] = True
         return np.array(chosen, dtype=int)
 
-    def _locate(self, Y, N, delta):
+    def _locate(self, Y, N, delta, near=0.01):
         """The victim's crossing near each ``y`` along ``n``: two linear pieces from
-        ``±δ, ±2δ``, their meeting point, verified by a fifth query."""
+        ``±δ, ±2δ``, their meeting point (within ``near · δ`` of ``y``), verified by
+        a fifth query."""
         T = np.array([-2.0, -1.0, 1.0, 2.0])
         X = np.concatenate([Y + t * delta[:, None] * N for t in T])
         F = self.answer(X, "refinement").reshape(4, len(Y), -1)
@@ -926,7 +972,9 @@ class DeepExtraction:
         nd = np.einsum("ij,ij->i", dS, dS)
         with np.errstate(divide="ignore", invalid="ignore"):
             ts = np.einsum("ij,ij->i", cl - cr, dS) / nd
-        good = np.isfinite(ts) & (np.abs(ts) < delta)
+        # the prediction is close: a crossing far from it is another unit's (a
+        # deeper unit kinking nearby while this one does not move the answer)
+        good = np.isfinite(ts) & (np.abs(ts) <= near * delta)
         ts = np.where(good, ts, 0.0)
         Xc = Y + ts[:, None] * N
         Fc = self.answer(Xc, "refinement")
@@ -934,11 +982,15 @@ class DeepExtraction:
         mag = np.abs(F).max(axis=(0, 2))
         # the jump must stand well above rounding, and the crossing fit both pieces
         jump = np.sqrt(nd) * delta
-        good &= np.abs(Fc - pred).max(axis=1) <= self.fe._tol(mag)
-        good &= jump > 1e3 * self.fe._tol(mag)
-        return Xc, good
+        tol = self.fe._tol(mag)
+        good &= np.abs(Fc - pred).max(axis=1) <= tol
+        good &= jump > 1e3 * tol
+        # rounding of the answers moves the meeting point by about tol / |jump of slope|
+        with np.errstate(divide="ignore"):
+            sigma = tol / np.sqrt(nd)
+        return Xc, good, sigma
 
-    def refine_boundary(self, l, units, n_passes=2, per_unknown=2, n_extra=8):
+    def refine_boundary(self, l, units, n_passes=2, per_unknown=2, n_extra=16):
         """Carlini et al. §4.4 for a layer ``l > 1``: each unit's row from many points
         located exactly on its boundary, spread over the domain.
 
@@ -977,16 +1029,33 @@ class DeepExtraction:
                 if len(Y) < n_prev + 1:
                     stats.append((k, len(Y), "too few boundary points"))
                     continue
-                pick = self._pick_spread(A, room, m)
-                delta = 0.35 * np.minimum(room[pick], rho)
-                Xc, good = self._locate(Y[pick], N[pick], delta)
-                Q = forward_known(Xc[good], known)
+                # where the unit does not move the answer (the units above it off)
+                # nothing is located: more batches from the pool until enough
+                Qs, Ss, avail = [], [], np.ones(len(Y), dtype=bool)
+                n_good = 0
+                for _ in range(3):
+                    if n_good >= m or not avail.any():
+                        break
+                    ia = np.flatnonzero(avail)
+                    pick = ia[self._pick_spread(A[ia], room[ia], m - n_good)]
+                    avail[pick] = False
+                    delta = 0.35 * np.minimum(room[pick], rho)
+                    Xc, good, sig = self._locate(Y[pick], N[pick], delta)
+                    # each equation weighted by its precision: the unit's pre-activation
+                    # moves by |∇z|·σ over the location error σ
+                    _, G, _ = self._unit_and_gradient(Xc[good], known, unit["u"], unit["b"])
+                    Qs.append(forward_known(Xc[good], known))
+                    Ss.append(np.linalg.norm(G, axis=1) * sig[good])
+                    n_good += int(good.sum())
+                Q, Sg = np.vstack(Qs), np.concatenate(Ss)
                 C = np.flatnonzero((Q > 0).sum(axis=0) >= 1)
                 if Q.shape[0] < C.size + 1 or C.size == 0:
-                    stats.append((k, int(good.sum()), "too few located points"))
+                    stats.append((k, n_good, "too few located points"))
                     continue
-                uC, b, res, gap, kept = hyperplane_fit(Q[:, C], (unit["u"][C], unit["b"]))
+                uC, b, res, gap, kept = exact_hyperplane_fit(
+                    Q[:, C], Sg, prior=(unit["u"][C], unit["b"]))
                 if uC is None:
+                    stats.append((k, n_good, "rank deficient"))
                     continue
                 lam = float(uC @ unit["u"][C]) / float(uC @ uC)
                 u = unit["u"].copy()
@@ -995,7 +1064,7 @@ class DeepExtraction:
                 nu = np.linalg.norm(u)
                 u, b = u / nu, b / nu
                 change = float(np.linalg.norm(u - unit["u"]))
-                stats.append((k, len(pick), int(good.sum()), int(kept.sum()), n_prev - C.size,
+                stats.append((k, int((~avail).sum()), n_good, int(kept.sum()), n_prev - C.size,
                               res, gap, change))
                 if res > 1e-10 or gap < 1e-8 or change > 1e-3:
                     continue
