@@ -1257,6 +1257,34 @@ class DeepExtraction:
         self.out_XY = (X, Y)
         return X, Y
 
+    def covering_points(self, per_unit=8, step=0.05):
+        """Points for the final output fit where each unit of the last hidden layer is
+        on (found without a query): the unit's output weight is seen only there, and
+        a unit on at few points of the domain is otherwise left to a handful of rows.
+
+        For each unit, points of its boundary (Newton from random points of the
+        domain) moved a little along its gradient, so it is on, plus random points.
+        """
+        st, rng = self.st, self.run.rng
+        known = self.layers[:-1]
+        W, b = self.layers[-1]
+        h = W.shape[0]
+        n_start = max(per_unit, 8)
+        rows = [st["center"] + st["scale"] * rng.normal(size=(2 * (h + 1), self.d))]
+        for k in range(h):
+            starts = st["center"] + st["scale"] * rng.normal(size=(n_start, self.d))
+            Yk, Nk, _ = self._onto_boundary(starts, known, W[k], b[k])
+            if len(Yk) == 0:
+                continue
+            # the layer below is unchanged within the room: the unit is on there
+            room = self._room(Yk, Nk, known, None)
+            t = np.minimum(step * float(np.median(st["scale"])), 0.5 * room)
+            Zk = Yk + t[:, None] * Nk
+            on = forward_known(Zk, self.layers)[:, k] > 0
+            rows.append(Zk[on][:per_unit])
+        X = np.vstack(rows)
+        return X, self.answer(X, "last_layer")
+
     def fit_output(self, X, Y):
         Aa = forward_known(X, self.layers)
         ok = np.isfinite(Y).all(axis=1)
@@ -1324,6 +1352,8 @@ class DeepExtraction:
             self.info["layers_done"] = l
             run.model = self.partial_model()
         X, Y = self.out_XY
+        X2, Y2 = self.covering_points()
+        X, Y = np.vstack([X, X2]), np.vstack([Y, Y2])
         A, c, res = self.fit_output(X, Y)
         self.info["last_layer_residual"] = res
         run.model = self.model(self.layers, A, c)
