@@ -427,6 +427,7 @@ class DeepExtraction:
                 mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
                 u, b, res, gap, cov = joint_solve(mem, n_prev)
                 cov_seen = cov.copy()
+                uncovered = np.zeros(0, dtype=int)
                 if (l > 1 and u is not None and res <= 1e-7 and gap >= 1e-7
                         and not cov.all() and self.traces < self.max_traces):
                     # follow the unit's boundary into regions where the coordinates
@@ -473,6 +474,7 @@ class DeepExtraction:
                     # the coordinates never active at its critical points stay 0
                     self.info.setdefault(f"layer{l}_uncovered_weights", []).append(
                         int((~cov).sum()))
+                    uncovered = np.flatnonzero(~cov)
                     cov = np.ones_like(cov)
                 if u is None or res > 1e-7 or gap < 1e-7 or not cov.all():
                     # inconsistent, or a coordinate never seen active
@@ -486,7 +488,8 @@ class DeepExtraction:
                         where[i]["owner"] = (l, dup)
                         units[dup]["extra"].append(where[i])
                     continue
-                unit = {"u": u, "b": b, "members": [where[i] for i in g], "extra": []}
+                unit = {"u": u, "b": b, "members": [where[i] for i in g], "extra": [],
+                        "uncovered": uncovered}
                 for i in g:
                     where[i]["owner"] = (l, len(units))
                 units.append(unit)
@@ -990,6 +993,58 @@ class DeepExtraction:
             sigma = tol / np.sqrt(nd)
         return Xc, good, sigma
 
+    def fill_uncovered(self, k, i, units, known, others=(), n_points=6, agree=1e-6):
+        """The weight of unit ``k`` on coordinate ``i`` never active at its critical
+        points (set to 0 so far).
+
+        Where coordinate ``i`` is on, the unit's true boundary is displaced from the
+        predicted one: a line along the predicted normal, searched for kinks within
+        the room of the known layers, crosses it. At a kink ``x*`` of this unit,
+        ``u·a(x*) + b + Δ a_i(x*) = 0`` gives the missing ``Δ``; kinks of other
+        units give scattered values, so a value repeated at several points is kept.
+        The lines reach past the region (the equation holds in any region); kinks
+        where ``others`` (coordinates not filled yet) are on are not used.
+        """
+        st, rng = self.st, self.run.rng
+        unit = units[k]
+        starts = None
+        if self.bank:
+            Xb = np.concatenate([bk[0] for bk in self.bank])
+            Ab = forward_known(Xb, known)
+            sel = np.flatnonzero((Ab[:, i] > 0) & ~(Ab[:, list(others)] > 0).any(axis=1))
+            if sel.size:
+                starts = Xb[rng.choice(sel, min(sel.size, 64), replace=False)]
+        Y, N, A, room = self._boundary_candidates(k, units, known, 64, starts=starts)
+        on = (A[:, i] > 0) & ~(A[:, list(others)] > 0).any(axis=1)
+        if not on.any():
+            self.info.setdefault("uncovered_fill", []).append((k, i, "never on"))
+            return
+        idx = np.flatnonzero(on)[np.argsort(-(room[on] * A[on, i]))][:n_points]
+        span = float(np.median(st["scale"]))
+        lines = [(Y[j], N[j], -span, span) for j in idx]
+        searches, _ = search_lines(lambda X: self.answer(X, "tracing"), lines, n_grid=32,
+                                   tol=self.fe._tol, min_gap=st["min_gap"])
+        vals = []
+        for s in searches:
+            for t, _ in s.kinks:
+                x = s.x0 + t * s.v
+                a = forward_known(x[None], known)[0]
+                if a[i] > 0 and not (a[list(others)] > 0).any():
+                    vals.append(-(unit["u"] @ a + unit["b"]) / a[i])
+        vals = np.array(vals)
+        best, votes = None, 1
+        for v in vals:
+            n_agree = int(np.sum(np.abs(vals - v) <= agree * max(1.0, abs(v))))
+            if n_agree > votes:
+                best, votes = v, n_agree
+        self.info.setdefault("uncovered_fill", []).append((k, i, len(vals), votes))
+        if best is None:
+            return
+        u = unit["u"].copy()
+        u[i] += float(np.median(vals[np.abs(vals - best) <= agree * max(1.0, abs(best))]))
+        nu = np.linalg.norm(u)
+        unit["u"], unit["b"] = u / nu, unit["b"] / nu
+
     def refine_boundary(self, l, units, n_passes=2, per_unknown=2, n_extra=16):
         """Carlini et al. §4.4 for a layer ``l > 1``: each unit's row from many points
         located exactly on its boundary, spread over the domain.
@@ -1005,6 +1060,11 @@ class DeepExtraction:
         """
         known = list(self.layers)
         n_prev = known[-1][0].shape[0]
+        for k, unit in enumerate(units):
+            todo = [int(i) for i in unit.get("uncovered", ())]
+            for i in list(todo):
+                todo.remove(i)
+                self.fill_uncovered(k, i, units, known, others=todo)
         m = per_unknown * (n_prev + 1) + n_extra
         rho = self.rho_deep * float(np.median(self.st["scale"]))
         stats = self.info.setdefault(f"layer{l}_refine_stats", [])
