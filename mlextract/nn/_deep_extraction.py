@@ -468,10 +468,13 @@ class DeepExtraction:
                         self.info[f"layer{l}_unconfirmed"] = self.info.get(
                             f"layer{l}_unconfirmed", 0) + 1
                         continue
-                if (last_round and u is not None and res <= 1e-7 and gap >= 1e-7
+                if ((last_round or (l == len(self.sizes) and len(lines) >= 3))
+                        and u is not None and res <= 1e-7 and gap >= 1e-7
                         and cov.sum() >= max(1, n_prev // 2)):
-                    # the lines are used up: keep a consistent unit whose weights on
-                    # the coordinates never active at its critical points stay 0
+                    # the lines are used up (or, in the last hidden layer where no
+                    # deeper unit can pose as one, a consistent cluster seen on
+                    # several lines): keep the unit; its weights on the coordinates
+                    # never active at its critical points are filled in refinement
                     self.info.setdefault(f"layer{l}_uncovered_weights", []).append(
                         int((~cov).sum()))
                     uncovered = np.flatnonzero(~cov)
@@ -490,6 +493,13 @@ class DeepExtraction:
                     continue
                 unit = {"u": u, "b": b, "members": [where[i] for i in g], "extra": [],
                         "uncovered": uncovered}
+                if uncovered.size and not last_round:
+                    # fill the missing weights now: a cluster whose boundary is not
+                    # found where they matter is no unit of this layer
+                    if not self.fill_all(len(units), units + [unit], known):
+                        self.info[f"layer{l}_unfilled"] = self.info.get(
+                            f"layer{l}_unfilled", 0) + 1
+                        continue
                 for i in g:
                     where[i]["owner"] = (l, len(units))
                 units.append(unit)
@@ -993,7 +1003,19 @@ class DeepExtraction:
             sigma = tol / np.sqrt(nd)
         return Xc, good, sigma
 
-    def fill_uncovered(self, k, i, units, known, others=(), n_points=6, agree=1e-6):
+    def fill_all(self, k, units, known):
+        """``fill_uncovered`` for each coordinate unit ``k`` never saw; True when all
+        were filled."""
+        todo = [int(i) for i in units[k].get("uncovered", ())]
+        ok = True
+        for i in list(todo):
+            todo.remove(i)
+            ok &= self.fill_uncovered(k, i, units, known, others=todo)
+        units[k]["uncovered"] = np.zeros(0, dtype=int)
+        return ok
+
+    def fill_uncovered(self, k, i, units, known, others=(), n_points=8, n_rounds=2,
+                       min_votes=3, agree=1e-6):
         """The weight of unit ``k`` on coordinate ``i`` never active at its critical
         points (set to 0 so far).
 
@@ -1003,47 +1025,53 @@ class DeepExtraction:
         ``u·a(x*) + b + Δ a_i(x*) = 0`` gives the missing ``Δ``; kinks of other
         units give scattered values, so a value repeated at several points is kept.
         The lines reach past the region (the equation holds in any region); kinks
-        where ``others`` (coordinates not filled yet) are on are not used.
+        where ``others`` (coordinates not filled yet) are on are not used. Returns
+        False when no value is repeated ``min_votes`` times.
         """
         st, rng = self.st, self.run.rng
         unit = units[k]
-        starts = None
-        if self.bank:
-            Xb = np.concatenate([bk[0] for bk in self.bank])
-            Ab = forward_known(Xb, known)
-            sel = np.flatnonzero((Ab[:, i] > 0) & ~(Ab[:, list(others)] > 0).any(axis=1))
-            if sel.size:
-                starts = Xb[rng.choice(sel, min(sel.size, 64), replace=False)]
-        Y, N, A, room = self._boundary_candidates(k, units, known, 64, starts=starts)
-        on = (A[:, i] > 0) & ~(A[:, list(others)] > 0).any(axis=1)
-        if not on.any():
-            self.info.setdefault("uncovered_fill", []).append((k, i, "never on"))
-            return
-        idx = np.flatnonzero(on)[np.argsort(-(room[on] * A[on, i]))][:n_points]
-        span = float(np.median(st["scale"]))
-        lines = [(Y[j], N[j], -span, span) for j in idx]
-        searches, _ = search_lines(lambda X: self.answer(X, "tracing"), lines, n_grid=32,
-                                   tol=self.fe._tol, min_gap=st["min_gap"])
+        oth = list(others)
         vals = []
-        for s in searches:
-            for t, _ in s.kinks:
-                x = s.x0 + t * s.v
-                a = forward_known(x[None], known)[0]
-                if a[i] > 0 and not (a[list(others)] > 0).any():
-                    vals.append(-(unit["u"] @ a + unit["b"]) / a[i])
-        vals = np.array(vals)
         best, votes = None, 1
-        for v in vals:
-            n_agree = int(np.sum(np.abs(vals - v) <= agree * max(1.0, abs(v))))
-            if n_agree > votes:
-                best, votes = v, n_agree
+        for _ in range(n_rounds):
+            starts = None
+            if self.bank:
+                Xb = np.concatenate([bk[0] for bk in self.bank])
+                Ab = forward_known(Xb, known)
+                sel = np.flatnonzero((Ab[:, i] > 0) & ~(Ab[:, oth] > 0).any(axis=1))
+                if sel.size:
+                    starts = Xb[rng.choice(sel, min(sel.size, 64), replace=False)]
+            Y, N, A, room = self._boundary_candidates(k, units, known, 64, starts=starts)
+            on = (A[:, i] > 0) & ~(A[:, oth] > 0).any(axis=1)
+            if not on.any():
+                continue
+            idx = np.flatnonzero(on)[np.argsort(-(room[on] * A[on, i]))][:n_points]
+            span = float(np.median(st["scale"]))
+            lines = [(Y[j], N[j], -span, span) for j in idx]
+            searches, _ = search_lines(lambda X: self.answer(X, "tracing"), lines,
+                                       n_grid=32, tol=self.fe._tol, min_gap=st["min_gap"])
+            for s in searches:
+                for t, _ in s.kinks:
+                    x = s.x0 + t * s.v
+                    a = forward_known(x[None], known)[0]
+                    if a[i] > 0 and not (a[oth] > 0).any():
+                        vals.append(-(unit["u"] @ a + unit["b"]) / a[i])
+            v_arr = np.array(vals)
+            for v in v_arr:
+                n_agree = int(np.sum(np.abs(v_arr - v) <= agree * max(1.0, abs(v))))
+                if n_agree > votes:
+                    best, votes = v, n_agree
+            if votes >= min_votes:
+                break
         self.info.setdefault("uncovered_fill", []).append((k, i, len(vals), votes))
-        if best is None:
-            return
+        if best is None or votes < min_votes:
+            return False
+        v_arr = np.array(vals)
         u = unit["u"].copy()
-        u[i] += float(np.median(vals[np.abs(vals - best) <= agree * max(1.0, abs(best))]))
+        u[i] += float(np.median(v_arr[np.abs(v_arr - best) <= agree * max(1.0, abs(best))]))
         nu = np.linalg.norm(u)
         unit["u"], unit["b"] = u / nu, unit["b"] / nu
+        return True
 
     def refine_boundary(self, l, units, n_passes=2, per_unknown=2, n_extra=16):
         """Carlini et al. §4.4 for a layer ``l > 1``: each unit's row from many points
@@ -1060,12 +1088,17 @@ class DeepExtraction:
         """
         known = list(self.layers)
         n_prev = known[-1][0].shape[0]
-        for k, unit in enumerate(units):
-            todo = [int(i) for i in unit.get("uncovered", ())]
-            for i in list(todo):
-                todo.remove(i)
-                self.fill_uncovered(k, i, units, known, others=todo)
+        # a unit kept with weights never seen (the lines ran out) whose boundary is
+        # not found where they matter is dropped rather than kept wrong
+        filled = [self.fill_all(k, units, known) for k in range(len(units))]
+        if not all(filled):
+            self.info[f"layer{l}_dropped_units"] = int(len(filled) - sum(filled))
+            units[:] = [u for u, ok in zip(units, filled) if ok]
         m = per_unknown * (n_prev + 1) + n_extra
+        # a crossing far from the prediction is a deeper unit's, except in the last
+        # hidden layer (none deeper; a rough estimate, e.g. a weight just filled in,
+        # is still refined there)
+        near = 0.5 if l == len(self.sizes) else 0.01
         rho = self.rho_deep * float(np.median(self.st["scale"]))
         stats = self.info.setdefault(f"layer{l}_refine_stats", [])
         n_ref = 0
@@ -1100,7 +1133,7 @@ class DeepExtraction:
                     pick = ia[self._pick_spread(A[ia], room[ia], m - n_good)]
                     avail[pick] = False
                     delta = 0.35 * np.minimum(room[pick], rho)
-                    Xc, good, sig = self._locate(Y[pick], N[pick], delta)
+                    Xc, good, sig = self._locate(Y[pick], N[pick], delta, near=near)
                     # each equation weighted by its precision: the unit's pre-activation
                     # moves by |∇z|·σ over the location error σ
                     _, G, _ = self._unit_and_gradient(Xc[good], known, unit["u"], unit["b"])
