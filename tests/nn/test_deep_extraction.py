@@ -190,13 +190,15 @@ def test_exact_hyperplane_fit_against_a_plain_fit_on_the_inliers():
 
 @pytest.mark.timeout(60)
 def test_inner_layers_refined_to_rounding():
-    """30-15-8-1: every layer through points located on its units' boundaries."""
+    """30-15-8-1: every layer through points located on its units' boundaries (a
+    refit near the critical points found, kept only when well conditioned, reached
+    2^-39.6 on this victim)."""
     sizes = [30, 15, 8, 1]
     victim = _victim(sizes, 2)
     res = FunctionallyEquivalent(hidden_layer_sizes=(15, 8), random_state=0).extract(
         LocalOracle(victim, output="logit", n_features=30))
     assert res.status == "success", res.message
     assert res.info["layer2_units_refined"] >= 8
-    _assert_same_layers(victim, res.model, tol=1e-11)
+    _assert_same_layers(victim, res.model, tol=1e-12)
     X = np.random.default_rng(7).normal(size=(20000, 30))
-    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 2.0 ** -36
+    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 2.0 ** -42
