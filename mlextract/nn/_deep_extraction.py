@@ -15,9 +15,18 @@ critical points, far apart; a unit of a deeper layer has a different local ``(u,
 in every region of layer ``l``. Layer ``l``'s units are therefore the clusters of
 critical points whose partial signatures agree (on their common support), seen on
 several lines. Each cluster is solved jointly (all its normals and the hyperplane
-equations ``u·a_{l-1}(x*) + b = 0``), refined through critical points located afresh
-near its members, and its sign recovered; then the next layer is peeled. The last
-hidden layer's signs and the output layer come from one least-squares fit.
+equations ``u·a_{l-1}(x*) + b = 0``) and its sign recovered; then the next layer is
+peeled. The last hidden layer's signs come from one least-squares fit.
+
+Precision (§4.4): each unit is refitted through many points located on its
+boundary to rounding precision. The boundary predicted by the current estimate is
+reached anywhere in the domain by Newton steps on the known layers (no query);
+along its local normal two linear pieces of the victim's answer meet at the true
+crossing. In ``a_{l-1}`` space these points lie exactly on the unit's hyperplane;
+they are chosen so that every coordinate is active at several (a coordinate's
+weight is seen only there) and the row is their smallest singular vector, each
+equation weighted by its precision. The output layer is a final least-squares fit
+on points where every last hidden unit is on.
 
 Layer-1 is the special case ``a_0(x) = x``, ``J_0 = I``.
 
@@ -279,8 +288,6 @@ class DeepExtraction:
         self.traces = 0
         self.refine_factor = 4
         self.rho = 2.0
-        self.room_pick = 1
-        self.refine_factor_deep = 2
         self.rho_deep = 0.5
         self.min_gap = 1e-4
         self.walk_margin = 0.2
@@ -500,6 +507,13 @@ class DeepExtraction:
                         self.info[f"layer{l}_unfilled"] = self.info.get(
                             f"layer{l}_unfilled", 0) + 1
                         continue
+                    dup = self.duplicate_of(unit["u"], unit["b"], np.ones(n_prev, bool),
+                                            units)
+                    if dup is not None:  # now complete: a fragment of a known unit
+                        for i in g:
+                            where[i]["owner"] = (l, dup)
+                            units[dup]["extra"].append(where[i])
+                        continue
                 for i in g:
                     where[i]["owner"] = (l, len(units))
                 units.append(unit)
@@ -714,156 +728,56 @@ class DeepExtraction:
         return out
 
     # ---------------------------------------------------------- refinement
-    def refine(self, l, units, n_extra=8):
-        """Refit each unit through critical points located afresh near its members.
+    def refine_first(self, units, n_extra=8):
+        """Refit each first-layer unit through points located afresh on its hyperplane.
 
-        Around each member (a region of the known layers) points of the unit's
-        local hyperplane are moved to the true one along its normal: four queries at
-        ``±δ, ±2δ`` give the two linear pieces, their meeting point, a fifth
-        verifies it. Each gives ``u·a_{l-1}(x) + b = 0`` to rounding precision.
+        The hyperplane is global: random points of the predicted one near the centre
+        are moved to the true one along its normal (``_locate``: four queries at
+        ``±δ, ±2δ``, the two linear pieces' meeting point, a fifth verifies it),
+        ``δ`` bounded by the room before another unit of the layer kinks. Each gives
+        ``w·x + b = 0`` to rounding precision; the fit is kept when well conditioned.
         """
-        known = list(self.layers)
-        rng = self.run.rng
-        n_prev = self.d if l == 1 else known[-1][0].shape[0]
-        P, Nn, D, owner, exact = [], [], [], [], []
-        for k, unit in enumerate(units):
-            mem = unit["members"] + unit["extra"]
-            # enough points: the union of the regions' ranks plus a margin
-            # members near the centre first (where the copy is used most)
-            mem = sorted(mem, key=lambda p: float(np.linalg.norm(p["x"] - self.st["center"])))
-            if l == 1:
-                # the hyperplane is global: start from random points of it near the
-                # centre instead (no region to stay in)
-                w, b0 = unit["u"], unit["b"]
-                c = self.st["center"] - (w @ self.st["center"] + b0) * w
-                n_pts = self.refine_factor * (n_prev + 1) + n_extra
-                R = 0.5 * self.st["scale"] * rng.normal(size=(n_pts, self.d))
-                R -= np.outer(R @ w, w)
-                mem = [{"x": c + r} for r in R]
-            mem = mem if l == 1 else mem[:64]
-            cands = []
-
-            def keep_best(m, k=k, cands=cands):
-                # the points with the most room along the normal locate the
-                # boundary most precisely (the error goes as noise / room)
-                cands.sort(key=lambda cand: -cand[0])
-                for delta, y, n in cands[:m]:
-                    P.append(y)
-                    Nn.append(n)
-                    D.append(delta)
-                    owner.append(k)
-                cands.clear()
-
-            factor = self.refine_factor if l == 1 else self.refine_factor_deep
-            per = max(3, int(np.ceil((factor * (n_prev + 1) + n_extra)
-                                     / max(1, len(mem)))))
-            if l > 1:  # the members themselves are exact points of the boundary
-                exact.extend((p["x"], k) for p in mem)
-            for p in mem:
-                a, J, Z = activation_jacobian(p["x"], known)
-                n = J.T @ unit["u"]
-                nn = np.linalg.norm(n)
-                if nn == 0:
-                    continue
-                n /= nn
-                # room inside the region of the known layers
-                rho = (self.rho if l == 1 else self.rho_deep) * float(np.median(self.st["scale"]))
-                grads = []
-                aa = p["x"]
-                Jp = np.eye(self.d)
-                for W, b in known:
-                    G = W @ Jp
-                    z = W @ aa + b
-                    grads.append((z, G))
-                    on = z > 0
-                    Jp = G * on[:, None]
-                    aa = np.maximum(z, 0.0)
-                # the other units of this layer bound the room too
-                others = [j for j in range(len(units)) if j != k]
-                if others:
-                    Wo = np.array([units[j]["u"] for j in others])
-                    bo = np.array([units[j]["b"] for j in others])
-                    grads.append((Wo @ aa + bo, Wo @ Jp))
-                for _ in range(1 if l == 1 else self.room_pick * per):
-                    r = rng.normal(size=self.d)
-                    r -= (r @ n) * n
-                    r /= np.linalg.norm(r)
-                    lim = rho
-                    dl = rho
-                    for z, G in grads:
-                        rate = np.abs(G @ r)
-                        raten = np.abs(G @ n)
-                        with np.errstate(divide="ignore"):
-                            lim = min(lim, float(np.min(np.abs(z) / rate)))
-                            dl = min(dl, float(np.min(np.abs(z) / raten)))
-                    step = 0.0 if l == 1 else 0.4 * lim * rng.uniform(0.2, 1.0)
-                    y = p["x"] + step * r
-                    # room along the normal from y
-                    dl2 = rho
-                    for z, G in grads:
-                        zy = z + step * (G @ r)
-                        with np.errstate(divide="ignore"):
-                            dl2 = min(dl2, float(np.min(np.abs(zy) / np.abs(G @ n))))
-                    delta = 0.2 * dl2
-                    if not (delta > 0):
-                        continue
-                    cands.append((delta, y, n))
-                if l > 1:
-                    keep_best(per)
-            if l == 1:  # spread matters more than room for a global hyperplane
-                keep_best(len(mem))
-        if not P:
-            return
-        P, Nn, D = np.array(P), np.array(Nn), np.array(D)[:, None]
-        T = np.array([-2.0, -1.0, 1.0, 2.0])
-        X = np.concatenate([P + t * D * Nn for t in T])
-        F = self.answer(X, "refinement").reshape(4, len(P), -1)
-        dl = D[:, 0]
-        sl = (F[1] - F[0]) / dl[:, None]
-        sr = (F[3] - F[2]) / dl[:, None]
-        cl, cr = F[1] + dl[:, None] * sl, F[2] - dl[:, None] * sr
-        dS = sr - sl
-        nd = np.einsum("ij,ij->i", dS, dS)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ts = np.einsum("ij,ij->i", cl - cr, dS) / nd
-        good = np.isfinite(ts) & (np.abs(ts) < dl)
-        ts = np.where(good, ts, 0.0)
-        Xc = P + ts[:, None] * Nn
-        Fc = self.answer(Xc, "refinement")
-        pred = np.where((ts >= 0)[:, None], cr + ts[:, None] * sr, cl + ts[:, None] * sl)
-        mag = np.abs(F).max(axis=(0, 2))
-        good &= np.abs(Fc - pred).max(axis=1) <= self.fe._tol(mag)
-        owner = np.array(owner)
-        Aall = forward_known(Xc, known) if known else Xc
+        st, rng = self.st, self.run.rng
+        rho = self.rho * float(np.median(st["scale"]))
+        n_pts = self.refine_factor * (self.d + 1) + n_extra
+        stats = self.info.setdefault("layer1_refine_stats", [])
         n_ref = 0
         for k, unit in enumerate(units):
-            sel = good & (owner == k)
-            Q = Aall[sel]
-            ex = [x for x, o in exact if o == k]
-            if ex:
-                Q = np.vstack([Q, forward_known(np.array(ex), known)])
-            stats = self.info.setdefault(f"layer{l}_refine_stats", [])
-            stats.append((int((owner == k).sum()), int(sel.sum())))
+            w, b0 = unit["u"], unit["b"]
+            c = st["center"] - (w @ st["center"] + b0) * w
+            R = 0.5 * st["scale"] * rng.normal(size=(n_pts, self.d))
+            R -= np.outer(R @ w, w)
+            Y, N = c + R, np.tile(w, (n_pts, 1))
+            others = [j for j in range(len(units)) if j != k]
+            oth = None
+            if others:
+                oth = (np.array([units[j]["u"] for j in others]),
+                       np.array([units[j]["b"] for j in others]))
+            delta = 0.2 * np.minimum(self._room(Y, N, [], oth), rho)
+            ok = delta > 0
+            Xc, good, _ = self._locate(Y[ok], N[ok], delta[ok], near=1.0)
+            Q = Xc[good]
+            stats.append((n_pts, int(good.sum())))
             # coordinates never active at these points do not enter their equations:
             # fit the others and keep these weights from the first estimate
-            C = np.flatnonzero(np.abs(Q).max(axis=0) > 0)
+            C = np.flatnonzero(np.abs(Q).max(axis=0) > 0) if len(Q) else np.zeros(0, int)
             if Q.shape[0] < C.size + 1 or C.size == 0:
                 continue
-            uC, b, res, gap, _ = hyperplane_fit(Q[:, C], (unit["u"][C], unit["b"]))
+            uC, b, res, gap, _ = hyperplane_fit(Q[:, C], (w[C], b0))
             if uC is None:
                 continue
-            lam = float(uC @ unit["u"][C]) / float(uC @ uC)  # the first estimate's scale
-            u = unit["u"].copy()
+            lam = float(uC @ w[C]) / float(uC @ uC)  # the first estimate's scale
+            u = w.copy()
             u[C] = lam * uC
             b = lam * b
             nu = np.linalg.norm(u)
             u, b = u / nu, b / nu
-            stats[-1] = stats[-1] + (res, gap, float(np.linalg.norm(u - unit["u"])))
-            if gap < self.min_gap or res > 1e-9 or np.linalg.norm(u - unit["u"]) > 1e-4:
+            stats[-1] = stats[-1] + (res, gap, float(np.linalg.norm(u - w)))
+            if gap < self.min_gap or res > 1e-9 or np.linalg.norm(u - w) > 1e-4:
                 continue
             unit["u"], unit["b"] = u, b
             n_ref += 1
-        self.info[f"layer{l}_units_refined"] = n_ref
+        self.info["layer1_units_refined"] = n_ref
 
     # ------------------------------------------------ refinement, deeper layers
     @staticmethod
@@ -1091,6 +1005,10 @@ class DeepExtraction:
         # a unit kept with weights never seen (the lines ran out) whose boundary is
         # not found where they matter is dropped rather than kept wrong
         filled = [self.fill_all(k, units, known) for k in range(len(units))]
+        for k in range(len(units)):  # a filled fragment of another unit: one unit
+            if filled[k] and self.duplicate_of(units[k]["u"], units[k]["b"],
+                                               np.ones(n_prev, bool), units[:k]) is not None:
+                filled[k] = False
         if not all(filled):
             self.info[f"layer{l}_dropped_units"] = int(len(filled) - sum(filled))
             units[:] = [u for u, ok in zip(units, filled) if ok]
@@ -1410,7 +1328,7 @@ class DeepExtraction:
             if not units:
                 return False, f"no unit of layer {l} was found"
             if l == 1:
-                self.refine(l, units)
+                self.refine_first(units)
             else:
                 self.refine_boundary(l, units)
             W = np.array([u["u"] for u in units])
@@ -1435,6 +1353,11 @@ class DeepExtraction:
                     # linear term in the layer below fit exactly; the linear term
                     # (also holding a unit that is on wherever it was looked at) is
                     # kept as pairs of units relu(v·a) - relu(-v·a) = v·a
+                    # (on more points: the term is exact only where every unit was
+                    # seen on both sides)
+                    X2, Y2 = self.output_points(4 * (W.shape[0] + W.shape[1] + 1), units)
+                    X, Y = np.vstack([X, X2]), np.vstack([Y, Y2])
+                    self.out_XY = (X, Y)
                     W, b = self.with_linear_pairs(W, b, X, Y)
                     signs = np.ones(W.shape[0])
                     method = (f"{method}; signs left as found, the linear term kept as "
