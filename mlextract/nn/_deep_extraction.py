@@ -1349,15 +1349,16 @@ class DeepExtraction:
                                           units)
                 signs, method = self.last_hidden_signs(W, b, X, Y)
                 if signs is None:
+                    # more points (every unit seen on both sides more often), once
+                    X2, Y2 = self.output_points(4 * (W.shape[0] + W.shape[1] + 1), units)
+                    X, Y = np.vstack([X, X2]), np.vstack([Y, Y2])
+                    self.out_XY = (X, Y)
+                    signs, method = self.last_hidden_signs(W, b, X, Y)
+                if signs is None:
                     # relu(-z) = relu(z) - z: whatever the signs, the units and a
                     # linear term in the layer below fit exactly; the linear term
                     # (also holding a unit that is on wherever it was looked at) is
                     # kept as pairs of units relu(v·a) - relu(-v·a) = v·a
-                    # (on more points: the term is exact only where every unit was
-                    # seen on both sides)
-                    X2, Y2 = self.output_points(4 * (W.shape[0] + W.shape[1] + 1), units)
-                    X, Y = np.vstack([X, X2]), np.vstack([Y, Y2])
-                    self.out_XY = (X, Y)
                     W, b = self.with_linear_pairs(W, b, X, Y)
                     signs = np.ones(W.shape[0])
                     method = (f"{method}; signs left as found, the linear term kept as "
