@@ -15,9 +15,18 @@ critical points, far apart; a unit of a deeper layer has a different local ``(u,
 in every region of layer ``l``. Layer ``l``'s units are therefore the clusters of
 critical points whose partial signatures agree (on their common support), seen on
 several lines. Each cluster is solved jointly (all its normals and the hyperplane
-equations ``u·a_{l-1}(x*) + b = 0``), refined through critical points located afresh
-near its members, and its sign recovered; then the next layer is peeled. The last
-hidden layer's signs and the output layer come from one least-squares fit.
+equations ``u·a_{l-1}(x*) + b = 0``) and its sign recovered; then the next layer is
+peeled. The last hidden layer's signs come from one least-squares fit.
+
+Precision (§4.4): each unit is refitted through many points located on its
+boundary to rounding precision. The boundary predicted by the current estimate is
+reached anywhere in the domain by Newton steps on the known layers (no query);
+along its local normal two linear pieces of the victim's answer meet at the true
+crossing. In ``a_{l-1}`` space these points lie exactly on the unit's hyperplane;
+they are chosen so that every coordinate is active at several (a coordinate's
+weight is seen only there) and the row is their smallest singular vector, each
+equation weighted by its precision. The output layer is a final least-squares fit
+on points where every last hidden unit is on.
 
 Layer-1 is the special case ``a_0(x) = x``, ``J_0 = I``.
 
@@ -44,7 +53,7 @@ from ._sign_recovery import fit_last_layer, recover_signs
 from ._weight_recovery import gradient_jumps, unit_from_jump
 
 __all__ = ["forward_known", "activation_jacobian", "signature", "joint_solve",
-           "cluster_signatures", "DeepExtraction"]
+           "cluster_signatures", "exact_hyperplane_fit", "DeepExtraction"]
 
 
 def forward_known(X, layers):
@@ -213,6 +222,51 @@ def hyperplane_fit(points_a, prior=None):
     return v[:-1] / n, v[-1] / n, float(sv[-1] / sv[0]), float(sv[-2] / sv[0]), keep
 
 
+def exact_hyperplane_fit(points_a, sigma=None, prior=None, max_rounds=4, factor=100.0):
+    """``(u, b)`` with ``u·a + b = 0`` through points located to rounding precision.
+
+    A smallest-singular-vector fit of the rows ``[a, 1]``, each divided by its
+    expected residual ``sigma`` (for a unit-norm ``u``; rows normalised when not
+    given); a point much farther off than the typical one (``factor`` times the
+    median: a crossing of another unit that passed the checks) is dropped and the
+    fit repeated; with a ``prior`` ``(u, b)`` the first round's distances are
+    measured from it (an estimate already much closer than an outlier).
+    Returns ``u, b, residual, gap`` (relative singular values of the normalised
+    rows) and the rows kept, or Nones when the kept rows do not determine the
+    plane.
+    """
+    A0 = np.hstack([points_a, np.ones((points_a.shape[0], 1))])
+    A0 = A0 / np.linalg.norm(A0, axis=1, keepdims=True)
+    if sigma is None:
+        A = A0
+    else:
+        w = 1.0 / np.maximum(np.asarray(sigma, float), 1e-300)
+        A = np.hstack([points_a, np.ones((points_a.shape[0], 1))]) * w[:, None]
+        A = A / np.median(np.linalg.norm(A, axis=1))
+    keep = np.ones(A.shape[0], dtype=bool)
+    v = None
+    if prior is not None:
+        v = np.append(prior[0], prior[1])
+        v = v / np.linalg.norm(v)
+    for it in range(max_rounds + 1):
+        if it > 0 or v is None:
+            if keep.sum() < A.shape[1]:
+                return None, None, np.inf, 0.0, keep
+            _, sv, Vt = np.linalg.svd(A[keep], full_matrices=False)
+            v = Vt[-1]
+        r = np.abs(A @ v)
+        far = r > factor * max(np.median(r[keep]), 1e-17)
+        if it > 0 and not (far & keep).any():
+            break
+        keep &= ~far
+    n = np.linalg.norm(v[:-1])
+    if sv.size < A.shape[1] or n == 0:
+        return None, None, np.inf, 0.0, keep
+    sv0 = np.linalg.svd(A0[keep], compute_uv=False)
+    res = float(np.abs(A0[keep] @ v).max() / sv0[0])
+    return v[:-1] / n, v[-1] / n, res, float(sv0[-2] / sv0[0]), keep
+
+
 class DeepExtraction:
     """The peeling attack's state and phases; driven by ``FunctionallyEquivalent``.
 
@@ -234,8 +288,6 @@ class DeepExtraction:
         self.traces = 0
         self.refine_factor = 4
         self.rho = 2.0
-        self.room_pick = 1
-        self.refine_factor_deep = 2
         self.rho_deep = 0.5
         self.min_gap = 1e-4
         self.walk_margin = 0.2
@@ -382,6 +434,7 @@ class DeepExtraction:
                 mem = [(where[i]["x"], where[i]["normal"], *where[i]["aJ"]) for i in g]
                 u, b, res, gap, cov = joint_solve(mem, n_prev)
                 cov_seen = cov.copy()
+                uncovered = np.zeros(0, dtype=int)
                 if (l > 1 and u is not None and res <= 1e-7 and gap >= 1e-7
                         and not cov.all() and self.traces < self.max_traces):
                     # follow the unit's boundary into regions where the coordinates
@@ -422,12 +475,16 @@ class DeepExtraction:
                         self.info[f"layer{l}_unconfirmed"] = self.info.get(
                             f"layer{l}_unconfirmed", 0) + 1
                         continue
-                if (last_round and u is not None and res <= 1e-7 and gap >= 1e-7
+                if ((last_round or (l == len(self.sizes) and len(lines) >= 3))
+                        and u is not None and res <= 1e-7 and gap >= 1e-7
                         and cov.sum() >= max(1, n_prev // 2)):
-                    # the lines are used up: keep a consistent unit whose weights on
-                    # the coordinates never active at its critical points stay 0
+                    # the lines are used up (or, in the last hidden layer where no
+                    # deeper unit can pose as one, a consistent cluster seen on
+                    # several lines): keep the unit; its weights on the coordinates
+                    # never active at its critical points are filled in refinement
                     self.info.setdefault(f"layer{l}_uncovered_weights", []).append(
                         int((~cov).sum()))
+                    uncovered = np.flatnonzero(~cov)
                     cov = np.ones_like(cov)
                 if u is None or res > 1e-7 or gap < 1e-7 or not cov.all():
                     # inconsistent, or a coordinate never seen active
@@ -441,7 +498,22 @@ class DeepExtraction:
                         where[i]["owner"] = (l, dup)
                         units[dup]["extra"].append(where[i])
                     continue
-                unit = {"u": u, "b": b, "members": [where[i] for i in g], "extra": []}
+                unit = {"u": u, "b": b, "members": [where[i] for i in g], "extra": [],
+                        "uncovered": uncovered}
+                if uncovered.size and not last_round:
+                    # fill the missing weights now: a cluster whose boundary is not
+                    # found where they matter is no unit of this layer
+                    if not self.fill_all(len(units), units + [unit], known):
+                        self.info[f"layer{l}_unfilled"] = self.info.get(
+                            f"layer{l}_unfilled", 0) + 1
+                        continue
+                    dup = self.duplicate_of(unit["u"], unit["b"], np.ones(n_prev, bool),
+                                            units)
+                    if dup is not None:  # now complete: a fragment of a known unit
+                        for i in g:
+                            where[i]["owner"] = (l, dup)
+                            units[dup]["extra"].append(where[i])
+                        continue
                 for i in g:
                     where[i]["owner"] = (l, len(units))
                 units.append(unit)
@@ -656,155 +728,359 @@ class DeepExtraction:
         return out
 
     # ---------------------------------------------------------- refinement
-    def refine(self, l, units, n_extra=8):
-        """Refit each unit through critical points located afresh near its members.
+    def refine_first(self, units, n_extra=8):
+        """Refit each first-layer unit through points located afresh on its hyperplane.
 
-        Around each member (a region of the known layers) points of the unit's
-        local hyperplane are moved to the true one along its normal: four queries at
-        ``±δ, ±2δ`` give the two linear pieces, their meeting point, a fifth
-        verifies it. Each gives ``u·a_{l-1}(x) + b = 0`` to rounding precision.
+        The hyperplane is global: random points of the predicted one near the centre
+        are moved to the true one along its normal (``_locate``: four queries at
+        ``±δ, ±2δ``, the two linear pieces' meeting point, a fifth verifies it),
+        ``δ`` bounded by the room before another unit of the layer kinks. Each gives
+        ``w·x + b = 0`` to rounding precision; the fit is kept when well conditioned.
         """
-        known = list(self.layers)
-        rng = self.run.rng
-        n_prev = self.d if l == 1 else known[-1][0].shape[0]
-        P, Nn, D, owner, exact = [], [], [], [], []
-        for k, unit in enumerate(units):
-            mem = unit["members"] + unit["extra"]
-            # enough points: the union of the regions' ranks plus a margin
-            # members near the centre first (where the copy is used most)
-            mem = sorted(mem, key=lambda p: float(np.linalg.norm(p["x"] - self.st["center"])))
-            if l == 1:
-                # the hyperplane is global: start from random points of it near the
-                # centre instead (no region to stay in)
-                w, b0 = unit["u"], unit["b"]
-                c = self.st["center"] - (w @ self.st["center"] + b0) * w
-                n_pts = self.refine_factor * (n_prev + 1) + n_extra
-                R = 0.5 * self.st["scale"] * rng.normal(size=(n_pts, self.d))
-                R -= np.outer(R @ w, w)
-                mem = [{"x": c + r} for r in R]
-            mem = mem if l == 1 else mem[:64]
-            cands = []
-
-            def keep_best(m, k=k, cands=cands):
-                # the points with the most room along the normal locate the
-                # boundary most precisely (the error goes as noise / room)
-                cands.sort(key=lambda cand: -cand[0])
-                for delta, y, n in cands[:m]:
-                    P.append(y)
-                    Nn.append(n)
-                    D.append(delta)
-                    owner.append(k)
-                cands.clear()
-
-            factor = self.refine_factor if l == 1 else self.refine_factor_deep
-            per = max(3, int(np.ceil((factor * (n_prev + 1) + n_extra)
-                                     / max(1, len(mem)))))
-            if l > 1:  # the members themselves are exact points of the boundary
-                exact.extend((p["x"], k) for p in mem)
-            for p in mem:
-                a, J, Z = activation_jacobian(p["x"], known)
-                n = J.T @ unit["u"]
-                nn = np.linalg.norm(n)
-                if nn == 0:
-                    continue
-                n /= nn
-                # room inside the region of the known layers
-                rho = (self.rho if l == 1 else self.rho_deep) * float(np.median(self.st["scale"]))
-                grads = []
-                aa = p["x"]
-                Jp = np.eye(self.d)
-                for W, b in known:
-                    G = W @ Jp
-                    z = W @ aa + b
-                    grads.append((z, G))
-                    on = z > 0
-                    Jp = G * on[:, None]
-                    aa = np.maximum(z, 0.0)
-                # the other units of this layer bound the room too
-                others = [j for j in range(len(units)) if j != k]
-                if others:
-                    Wo = np.array([units[j]["u"] for j in others])
-                    bo = np.array([units[j]["b"] for j in others])
-                    grads.append((Wo @ aa + bo, Wo @ Jp))
-                for _ in range(1 if l == 1 else self.room_pick * per):
-                    r = rng.normal(size=self.d)
-                    r -= (r @ n) * n
-                    r /= np.linalg.norm(r)
-                    lim = rho
-                    dl = rho
-                    for z, G in grads:
-                        rate = np.abs(G @ r)
-                        raten = np.abs(G @ n)
-                        with np.errstate(divide="ignore"):
-                            lim = min(lim, float(np.min(np.abs(z) / rate)))
-                            dl = min(dl, float(np.min(np.abs(z) / raten)))
-                    step = 0.0 if l == 1 else 0.4 * lim * rng.uniform(0.2, 1.0)
-                    y = p["x"] + step * r
-                    # room along the normal from y
-                    dl2 = rho
-                    for z, G in grads:
-                        zy = z + step * (G @ r)
-                        with np.errstate(divide="ignore"):
-                            dl2 = min(dl2, float(np.min(np.abs(zy) / np.abs(G @ n))))
-                    delta = 0.2 * dl2
-                    if not (delta > 0):
-                        continue
-                    cands.append((delta, y, n))
-                if l > 1:
-                    keep_best(per)
-            if l == 1:  # spread matters more than room for a global hyperplane
-                keep_best(len(mem))
-        if not P:
-            return
-        P, Nn, D = np.array(P), np.array(Nn), np.array(D)[:, None]
-        T = np.array([-2.0, -1.0, 1.0, 2.0])
-        X = np.concatenate([P + t * D * Nn for t in T])
-        F = self.answer(X, "refinement").reshape(4, len(P), -1)
-        dl = D[:, 0]
-        sl = (F[1] - F[0]) / dl[:, None]
-        sr = (F[3] - F[2]) / dl[:, None]
-        cl, cr = F[1] + dl[:, None] * sl, F[2] - dl[:, None] * sr
-        dS = sr - sl
-        nd = np.einsum("ij,ij->i", dS, dS)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ts = np.einsum("ij,ij->i", cl - cr, dS) / nd
-        good = np.isfinite(ts) & (np.abs(ts) < dl)
-        ts = np.where(good, ts, 0.0)
-        Xc = P + ts[:, None] * Nn
-        Fc = self.answer(Xc, "refinement")
-        pred = np.where((ts >= 0)[:, None], cr + ts[:, None] * sr, cl + ts[:, None] * sl)
-        mag = np.abs(F).max(axis=(0, 2))
-        good &= np.abs(Fc - pred).max(axis=1) <= self.fe._tol(mag)
-        owner = np.array(owner)
-        Aall = forward_known(Xc, known) if known else Xc
+        st, rng = self.st, self.run.rng
+        rho = self.rho * float(np.median(st["scale"]))
+        n_pts = self.refine_factor * (self.d + 1) + n_extra
+        stats = self.info.setdefault("layer1_refine_stats", [])
         n_ref = 0
         for k, unit in enumerate(units):
-            sel = good & (owner == k)
-            Q = Aall[sel]
-            ex = [x for x, o in exact if o == k]
-            if ex:
-                Q = np.vstack([Q, forward_known(np.array(ex), known)])
-            stats = self.info.setdefault(f"layer{l}_refine_stats", [])
-            stats.append((int((owner == k).sum()), int(sel.sum())))
+            w, b0 = unit["u"], unit["b"]
+            c = st["center"] - (w @ st["center"] + b0) * w
+            R = 0.5 * st["scale"] * rng.normal(size=(n_pts, self.d))
+            R -= np.outer(R @ w, w)
+            Y, N = c + R, np.tile(w, (n_pts, 1))
+            others = [j for j in range(len(units)) if j != k]
+            oth = None
+            if others:
+                oth = (np.array([units[j]["u"] for j in others]),
+                       np.array([units[j]["b"] for j in others]))
+            delta = 0.2 * np.minimum(self._room(Y, N, [], oth), rho)
+            ok = delta > 0
+            Xc, good, _ = self._locate(Y[ok], N[ok], delta[ok], near=1.0)
+            Q = Xc[good]
+            stats.append((n_pts, int(good.sum())))
             # coordinates never active at these points do not enter their equations:
             # fit the others and keep these weights from the first estimate
-            C = np.flatnonzero(np.abs(Q).max(axis=0) > 0)
+            C = np.flatnonzero(np.abs(Q).max(axis=0) > 0) if len(Q) else np.zeros(0, int)
             if Q.shape[0] < C.size + 1 or C.size == 0:
                 continue
-            uC, b, res, gap, _ = hyperplane_fit(Q[:, C], (unit["u"][C], unit["b"]))
+            uC, b, res, gap, _ = hyperplane_fit(Q[:, C], (w[C], b0))
             if uC is None:
                 continue
-            lam = float(uC @ unit["u"][C]) / float(uC @ uC)  # the first estimate's scale
-            u = unit["u"].copy()
+            lam = float(uC @ w[C]) / float(uC @ uC)  # the first estimate's scale
+            u = w.copy()
             u[C] = lam * uC
             b = lam * b
             nu = np.linalg.norm(u)
             u, b = u / nu, b / nu
-            stats[-1] = stats[-1] + (res, gap, float(np.linalg.norm(u - unit["u"])))
-            if gap < self.min_gap or res > 1e-9 or np.linalg.norm(u - unit["u"]) > 1e-4:
+            stats[-1] = stats[-1] + (res, gap, float(np.linalg.norm(u - w)))
+            if gap < self.min_gap or res > 1e-9 or np.linalg.norm(u - w) > 1e-4:
                 continue
             unit["u"], unit["b"] = u, b
             n_ref += 1
+        self.info["layer1_units_refined"] = n_ref
+
+    # ------------------------------------------------ refinement, deeper layers
+    @staticmethod
+    def _unit_and_gradient(Y, known, u, b):
+        """Pre-activation ``u·a(y) + b`` of a unit over the known layers, its input
+        gradient and the activations ``a(y)``, for each row of ``Y``."""
+        A, ons = Y, []
+        for W, bk in known:
+            Z = A @ W.T + bk
+            ons.append(Z > 0)
+            A = np.where(ons[-1], Z, 0.0)
+        z = A @ u + b
+        G = np.broadcast_to(u, A.shape)
+        for (W, _), on in zip(reversed(known), reversed(ons)):
+            G = (G * on) @ W
+        return z, G, A
+
+    def _onto_boundary(self, Y, known, u, b, n_iter=40):
+        """Newton steps onto the predicted boundary ``u·a(y) + b = 0`` (no query).
+
+        Returns the converged rows, the unit normals there and the activations.
+        """
+        Y = np.array(Y, dtype=float)
+        alive = np.ones(len(Y), dtype=bool)
+        done = np.zeros(len(Y), dtype=bool)
+        for _ in range(n_iter):
+            idx = np.flatnonzero(alive & ~done)
+            if idx.size == 0:
+                break
+            z, G, A = self._unit_and_gradient(Y[idx], known, u, b)
+            g2 = np.einsum("ij,ij->i", G, G)
+            tol = 1e-13 * (np.abs(A) @ np.abs(u) + abs(b) + 1.0)
+            conv = np.abs(z) <= tol
+            done[idx[conv]] = True
+            alive[idx[~conv & (g2 == 0)]] = False
+            step = ~conv & (g2 > 0)
+            Y[idx[step]] -= (z[step] / g2[step])[:, None] * G[step]
+        idx = np.flatnonzero(done)
+        _, G, A = self._unit_and_gradient(Y[idx], known, u, b)
+        g = np.linalg.norm(G, axis=1)
+        ok = g > 0
+        return Y[idx[ok]], G[ok] / g[ok, None], A[ok]
+
+    @staticmethod
+    def _room(Y, N, known, others):
+        """Distance from each ``y`` along ``±n`` to the first kink of a known unit or
+        of ``others`` (the other units of the layer being refined), which the
+        located crossing must stay clear of."""
+        A, dA = Y, N
+        room = np.full(len(Y), np.inf)
+        layers = list(known) + ([others] if others is not None else [])
+        for k, (W, bk) in enumerate(layers):
+            Z = A @ W.T + bk
+            dZ = dA @ W.T
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.where(dZ != 0, np.abs(Z) / np.abs(dZ), np.inf)
+            room = np.minimum(room, r.min(axis=1))
+            if k < len(known):
+                on = Z > 0
+                A, dA = np.where(on, Z, 0.0), dZ * on
+        return room
+
+    def _boundary_candidates(self, k, units, known, n_cand, starts=None):
+        """Points of unit ``k``'s predicted boundary, spread over the domain, with their
+        normals, the activations below and the room along the normal."""
+        st, rng = self.st, self.run.rng
+        u, b = units[k]["u"], units[k]["b"]
+        if starts is None:
+            s = rng.choice([0.5, 1.0, 1.5], size=(n_cand, 1))
+            starts = st["center"] + s * st["scale"] * rng.normal(size=(n_cand, self.d))
+        Y, N, A = self._onto_boundary(starts, known, u, b)
+        others = [j for j in range(len(units)) if j != k]
+        oth = None
+        if others:
+            oth = (np.array([units[j]["u"] for j in others]),
+                   np.array([units[j]["b"] for j in others]))
+        room = self._room(Y, N, known, oth)
+        far = np.linalg.norm((Y - st["center"]) / st["scale"], axis=1)
+        keep = np.isfinite(room) & (room > 0) & (far <= 4 * np.sqrt(self.d))
+        return Y[keep], N[keep], A[keep], room[keep]
+
+    def _pick_spread(self, A, room, m, min_cover=3):
+        """``m`` candidates: every coordinate active at ``min_cover`` of them where the
+        pool allows (the coordinates' weights are seen only there), then the most
+        room (the crossing is located to ``rounding / room``)."""
+        order = np.argsort(-room)
+        chosen = []
+        taken = np.zeros(len(room), dtype=bool)
+        act = A > 0
+        for i in range(A.shape[1]):
+            have = int(act[chosen, i].sum()) if chosen else 0
+            for j in order:
+                if have >= min_cover:
+                    break
+                if not taken[j] and act[j, i]:
+                    chosen.append(j)
+                    taken[j] = True
+                    have += 1
+        for j in order:
+            if len(chosen) >= m:
+                break
+            if not taken[j]:
+                chosen.append(j)
+                taken[j] = True
+        return np.array(chosen, dtype=int)
+
+    def _locate(self, Y, N, delta, near=0.01):
+        """The victim's crossing near each ``y`` along ``n``: two linear pieces from
+        ``±δ, ±2δ``, their meeting point (within ``near · δ`` of ``y``), verified by
+        a fifth query."""
+        T = np.array([-2.0, -1.0, 1.0, 2.0])
+        X = np.concatenate([Y + t * delta[:, None] * N for t in T])
+        F = self.answer(X, "refinement").reshape(4, len(Y), -1)
+        dl = delta[:, None]
+        sl = (F[1] - F[0]) / dl
+        sr = (F[3] - F[2]) / dl
+        cl, cr = F[1] + dl * sl, F[2] - dl * sr
+        dS = sr - sl
+        nd = np.einsum("ij,ij->i", dS, dS)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ts = np.einsum("ij,ij->i", cl - cr, dS) / nd
+        # the prediction is close: a crossing far from it is another unit's (a
+        # deeper unit kinking nearby while this one does not move the answer)
+        good = np.isfinite(ts) & (np.abs(ts) <= near * delta)
+        ts = np.where(good, ts, 0.0)
+        Xc = Y + ts[:, None] * N
+        Fc = self.answer(Xc, "refinement")
+        pred = np.where((ts >= 0)[:, None], cr + ts[:, None] * sr, cl + ts[:, None] * sl)
+        mag = np.abs(F).max(axis=(0, 2))
+        # the jump must stand well above rounding, and the crossing fit both pieces
+        jump = np.sqrt(nd) * delta
+        tol = self.fe._tol(mag)
+        good &= np.abs(Fc - pred).max(axis=1) <= tol
+        good &= jump > 1e3 * tol
+        # rounding of the answers moves the meeting point by about tol / |jump of slope|
+        with np.errstate(divide="ignore"):
+            sigma = tol / np.sqrt(nd)
+        return Xc, good, sigma
+
+    def fill_all(self, k, units, known):
+        """``fill_uncovered`` for each coordinate unit ``k`` never saw; True when all
+        were filled."""
+        todo = [int(i) for i in units[k].get("uncovered", ())]
+        ok = True
+        for i in list(todo):
+            todo.remove(i)
+            ok &= self.fill_uncovered(k, i, units, known, others=todo)
+        units[k]["uncovered"] = np.zeros(0, dtype=int)
+        return ok
+
+    def fill_uncovered(self, k, i, units, known, others=(), n_points=8, n_rounds=2,
+                       min_votes=3, agree=1e-6):
+        """The weight of unit ``k`` on coordinate ``i`` never active at its critical
+        points (set to 0 so far).
+
+        Where coordinate ``i`` is on, the unit's true boundary is displaced from the
+        predicted one: a line along the predicted normal, searched for kinks within
+        the room of the known layers, crosses it. At a kink ``x*`` of this unit,
+        ``u·a(x*) + b + Δ a_i(x*) = 0`` gives the missing ``Δ``; kinks of other
+        units give scattered values, so a value repeated at several points is kept.
+        The lines reach past the region (the equation holds in any region); kinks
+        where ``others`` (coordinates not filled yet) are on are not used. Returns
+        False when no value is repeated ``min_votes`` times.
+        """
+        st, rng = self.st, self.run.rng
+        unit = units[k]
+        oth = list(others)
+        vals = []
+        best, votes = None, 1
+        for _ in range(n_rounds):
+            starts = None
+            if self.bank:
+                Xb = np.concatenate([bk[0] for bk in self.bank])
+                Ab = forward_known(Xb, known)
+                sel = np.flatnonzero((Ab[:, i] > 0) & ~(Ab[:, oth] > 0).any(axis=1))
+                if sel.size:
+                    starts = Xb[rng.choice(sel, min(sel.size, 64), replace=False)]
+            Y, N, A, room = self._boundary_candidates(k, units, known, 64, starts=starts)
+            on = (A[:, i] > 0) & ~(A[:, oth] > 0).any(axis=1)
+            if not on.any():
+                continue
+            idx = np.flatnonzero(on)[np.argsort(-(room[on] * A[on, i]))][:n_points]
+            span = float(np.median(st["scale"]))
+            lines = [(Y[j], N[j], -span, span) for j in idx]
+            searches, _ = search_lines(lambda X: self.answer(X, "tracing"), lines,
+                                       n_grid=32, tol=self.fe._tol, min_gap=st["min_gap"])
+            for s in searches:
+                for t, _ in s.kinks:
+                    x = s.x0 + t * s.v
+                    a = forward_known(x[None], known)[0]
+                    if a[i] > 0 and not (a[oth] > 0).any():
+                        vals.append(-(unit["u"] @ a + unit["b"]) / a[i])
+            v_arr = np.array(vals)
+            for v in v_arr:
+                n_agree = int(np.sum(np.abs(v_arr - v) <= agree * max(1.0, abs(v))))
+                if n_agree > votes:
+                    best, votes = v, n_agree
+            if votes >= min_votes:
+                break
+        self.info.setdefault("uncovered_fill", []).append((k, i, len(vals), votes))
+        if best is None or votes < min_votes:
+            return False
+        v_arr = np.array(vals)
+        u = unit["u"].copy()
+        u[i] += float(np.median(v_arr[np.abs(v_arr - best) <= agree * max(1.0, abs(best))]))
+        nu = np.linalg.norm(u)
+        unit["u"], unit["b"] = u / nu, unit["b"] / nu
+        return True
+
+    def refine_boundary(self, l, units, n_passes=2, per_unknown=2, n_extra=16):
+        """Carlini et al. §4.4 for a layer ``l > 1``: each unit's row from many points
+        located exactly on its boundary, spread over the domain.
+
+        The unit's boundary is predicted from the current estimate (Newton on the
+        known layers, no query); along the local normal the victim's crossing is
+        found from two linear pieces (``_locate``), where no known unit kinks within
+        ``±2δ``. In the previous layer's activation space every such point satisfies
+        ``u·a + b = 0`` exactly: the row is the smallest singular vector of the
+        points ``[a, 1]``. Points are chosen so that every coordinate of ``a`` is
+        active at several of them (its weight is seen only there), which keeps the
+        system well conditioned instead of falling back on the rough estimate.
+        """
+        known = list(self.layers)
+        n_prev = known[-1][0].shape[0]
+        # a unit kept with weights never seen (the lines ran out) whose boundary is
+        # not found where they matter is dropped rather than kept wrong
+        filled = [self.fill_all(k, units, known) for k in range(len(units))]
+        for k in range(len(units)):  # a filled fragment of another unit: one unit
+            if filled[k] and self.duplicate_of(units[k]["u"], units[k]["b"],
+                                               np.ones(n_prev, bool), units[:k]) is not None:
+                filled[k] = False
+        if not all(filled):
+            self.info[f"layer{l}_dropped_units"] = int(len(filled) - sum(filled))
+            units[:] = [u for u, ok in zip(units, filled) if ok]
+        m = per_unknown * (n_prev + 1) + n_extra
+        # a crossing far from the prediction is a deeper unit's, except in the last
+        # hidden layer (none deeper; a rough estimate, e.g. a weight just filled in,
+        # is still refined there)
+        near = 0.5 if l == len(self.sizes) else 0.01
+        rho = self.rho_deep * float(np.median(self.st["scale"]))
+        stats = self.info.setdefault(f"layer{l}_refine_stats", [])
+        n_ref = 0
+        for _ in range(n_passes):
+            for k, unit in enumerate(units):
+                Y, N, A, room = self._boundary_candidates(k, units, known, 6 * m)
+                cover = (A > 0).sum(axis=0)
+                lacking = np.flatnonzero(cover < 3)
+                if lacking.size and self.bank:
+                    # start where the lacking coordinates are active (answers
+                    # already paid for: the bank of queried points)
+                    Xb = np.concatenate([bk[0] for bk in self.bank])
+                    Ab = forward_known(Xb, known)
+                    sel = np.flatnonzero((Ab[:, lacking] > 0).any(axis=1))
+                    if sel.size:
+                        sel = self.run.rng.choice(sel, min(sel.size, 4 * m), replace=False)
+                        Y2, N2, A2, r2 = self._boundary_candidates(k, units, known, 0,
+                                                                   starts=Xb[sel])
+                        Y, N, A = np.vstack([Y, Y2]), np.vstack([N, N2]), np.vstack([A, A2])
+                        room = np.concatenate([room, r2])
+                if len(Y) < n_prev + 1:
+                    stats.append((k, len(Y), "too few boundary points"))
+                    continue
+                # where the unit does not move the answer (the units above it off)
+                # nothing is located: more batches from the pool until enough
+                Qs, Ss, avail = [], [], np.ones(len(Y), dtype=bool)
+                n_good = 0
+                for _ in range(3):
+                    if n_good >= m or not avail.any():
+                        break
+                    ia = np.flatnonzero(avail)
+                    pick = ia[self._pick_spread(A[ia], room[ia], m - n_good)]
+                    avail[pick] = False
+                    delta = 0.35 * np.minimum(room[pick], rho)
+                    Xc, good, sig = self._locate(Y[pick], N[pick], delta, near=near)
+                    # each equation weighted by its precision: the unit's pre-activation
+                    # moves by |∇z|·σ over the location error σ
+                    _, G, _ = self._unit_and_gradient(Xc[good], known, unit["u"], unit["b"])
+                    Qs.append(forward_known(Xc[good], known))
+                    Ss.append(np.linalg.norm(G, axis=1) * sig[good])
+                    n_good += int(good.sum())
+                Q, Sg = np.vstack(Qs), np.concatenate(Ss)
+                C = np.flatnonzero((Q > 0).sum(axis=0) >= 1)
+                if Q.shape[0] < C.size + 1 or C.size == 0:
+                    stats.append((k, n_good, "too few located points"))
+                    continue
+                uC, b, res, gap, kept = exact_hyperplane_fit(
+                    Q[:, C], Sg, prior=(unit["u"][C], unit["b"]))
+                if uC is None:
+                    stats.append((k, n_good, "rank deficient"))
+                    continue
+                lam = float(uC @ unit["u"][C]) / float(uC @ uC)
+                u = unit["u"].copy()
+                u[C] = lam * uC
+                b = lam * b
+                nu = np.linalg.norm(u)
+                u, b = u / nu, b / nu
+                change = float(np.linalg.norm(u - unit["u"]))
+                stats.append((k, int((~avail).sum()), n_good, int(kept.sum()), n_prev - C.size,
+                              res, gap, change))
+                if res > 1e-10 or gap < 1e-8 or change > 1e-3:
+                    continue
+                unit["u"], unit["b"] = u, b
+                n_ref += 1
         self.info[f"layer{l}_units_refined"] = n_ref
 
     # --------------------------------------------------------------- signs
@@ -992,6 +1268,34 @@ class DeepExtraction:
         self.out_XY = (X, Y)
         return X, Y
 
+    def covering_points(self, per_unit=8, step=0.05):
+        """Points for the final output fit where each unit of the last hidden layer is
+        on (found without a query): the unit's output weight is seen only there, and
+        a unit on at few points of the domain is otherwise left to a handful of rows.
+
+        For each unit, points of its boundary (Newton from random points of the
+        domain) moved a little along its gradient, so it is on, plus random points.
+        """
+        st, rng = self.st, self.run.rng
+        known = self.layers[:-1]
+        W, b = self.layers[-1]
+        h = W.shape[0]
+        n_start = max(per_unit, 8)
+        rows = [st["center"] + st["scale"] * rng.normal(size=(2 * (h + 1), self.d))]
+        for k in range(h):
+            starts = st["center"] + st["scale"] * rng.normal(size=(n_start, self.d))
+            Yk, Nk, _ = self._onto_boundary(starts, known, W[k], b[k])
+            if len(Yk) == 0:
+                continue
+            # the layer below is unchanged within the room: the unit is on there
+            room = self._room(Yk, Nk, known, None)
+            t = np.minimum(step * float(np.median(st["scale"])), 0.5 * room)
+            Zk = Yk + t[:, None] * Nk
+            on = forward_known(Zk, self.layers)[:, k] > 0
+            rows.append(Zk[on][:per_unit])
+        X = np.vstack(rows)
+        return X, self.answer(X, "last_layer")
+
     def fit_output(self, X, Y):
         Aa = forward_known(X, self.layers)
         ok = np.isfinite(Y).all(axis=1)
@@ -1023,7 +1327,10 @@ class DeepExtraction:
             self.info["units_per_layer"].append(len(units))
             if not units:
                 return False, f"no unit of layer {l} was found"
-            self.refine(l, units)
+            if l == 1:
+                self.refine_first(units)
+            else:
+                self.refine_boundary(l, units)
             W = np.array([u["u"] for u in units])
             b = np.array([u["b"] for u in units])
             if l < L:
@@ -1042,6 +1349,12 @@ class DeepExtraction:
                                           units)
                 signs, method = self.last_hidden_signs(W, b, X, Y)
                 if signs is None:
+                    # more points (every unit seen on both sides more often), once
+                    X2, Y2 = self.output_points(4 * (W.shape[0] + W.shape[1] + 1), units)
+                    X, Y = np.vstack([X, X2]), np.vstack([Y, Y2])
+                    self.out_XY = (X, Y)
+                    signs, method = self.last_hidden_signs(W, b, X, Y)
+                if signs is None:
                     # relu(-z) = relu(z) - z: whatever the signs, the units and a
                     # linear term in the layer below fit exactly; the linear term
                     # (also holding a unit that is on wherever it was looked at) is
@@ -1056,6 +1369,8 @@ class DeepExtraction:
             self.info["layers_done"] = l
             run.model = self.partial_model()
         X, Y = self.out_XY
+        X2, Y2 = self.covering_points()
+        X, Y = np.vstack([X, X2]), np.vstack([Y, Y2])
         A, c, res = self.fit_output(X, Y)
         self.info["last_layer_residual"] = res
         run.model = self.model(self.layers, A, c)

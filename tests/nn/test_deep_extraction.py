@@ -163,3 +163,42 @@ def test_signature_and_joint_solve_against_a_direct_computation():
     assert res < 1e-12 and gap > 1e-6
     assert np.abs(s * u[cover] - u_true[cover] / scale).max() < 1e-10
     assert abs(s * b - b_true / scale) < 1e-10
+
+
+def test_exact_hyperplane_fit_against_a_plain_fit_on_the_inliers():
+    """Weighted, trimmed fit of ``u·a + b = 0``: outliers dropped, inliers fitted."""
+    from mlextract.nn._deep_extraction import exact_hyperplane_fit
+
+    rng = np.random.default_rng(3)
+    u_true = rng.normal(size=6)
+    b_true = 0.4
+    n = u_true / np.linalg.norm(u_true)
+    P = rng.normal(size=(40, 6))
+    P -= np.outer(P @ u_true + b_true, u_true) / (u_true @ u_true)  # onto the plane
+    sigma = 10.0 ** rng.uniform(-15, -12, size=40)  # each point's precision
+    P += (sigma * rng.normal(size=40))[:, None] * n[None]
+    P[:3] += 0.1 * n  # three crossings of another unit
+    u, b, res, gap, kept = exact_hyperplane_fit(P, sigma, prior=(u_true + 1e-6, b_true))
+    assert not kept[:3].any() and kept[3:].all()
+    # slow and obvious: fix the scale by b = b_true, least squares for u on inliers
+    ref, *_ = np.linalg.lstsq(P[3:] / sigma[3:, None], -b_true / sigma[3:], rcond=None)
+    s = b_true / b
+    assert np.abs(s * u - ref).max() < 1e-9
+    assert np.abs(ref - u_true).max() < 1e-9
+    assert res < 1e-12 and gap > 1e-3
+
+
+@pytest.mark.timeout(60)
+def test_inner_layers_refined_to_rounding():
+    """30-15-8-1: every layer through points located on its units' boundaries (a
+    refit near the critical points found, kept only when well conditioned, reached
+    2^-39.5 on this victim)."""
+    sizes = [30, 15, 8, 1]
+    victim = _victim(sizes, 4)
+    res = FunctionallyEquivalent(hidden_layer_sizes=(15, 8), random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=30))
+    assert res.status == "success", res.message
+    assert res.info["layer2_units_refined"] >= 8
+    _assert_same_layers(victim, res.model, tol=1e-12)
+    X = np.random.default_rng(7).normal(size=(20000, 30))
+    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 2.0 ** -42
