@@ -319,8 +319,9 @@ print(f"{d_big}-{h_big}-1: {fe_big.status}, 2^{np.log2(fe_big.n_queries):.1f} qu
 # Learning-based copies of the digits victim reach ~95% fidelity with a thousand
 # queries and creep up from there; the direct attack reaches exact agreement with a
 # few thousand, because it asks questions whose answers *are* the parameters. Its
-# price: it needs the architecture (one ReLU hidden layer here; deeper networks need
-# Carlini et al.'s layer-by-layer extension, not implemented) and precise answers.
+# price: it needs the architecture (one ReLU hidden layer here; for deeper networks pass
+# `hidden_layer_sizes=` and the attack peels them layer by layer, after Carlini et al.)
+# and precise answers.
 #
 # ## Exercises
 #
