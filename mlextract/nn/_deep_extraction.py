@@ -356,8 +356,9 @@ class DeepExtraction:
                 p["normal"] = w
 
     # ------------------------------------------------------------- the layers
-    def explained(self, p, units_by_layer):
-        """True when a known unit's pre-activation is (nearly) zero at the point."""
+    def explained(self, p, units_by_layer, tol=1e-7):
+        """True when a known unit's pre-activation is (nearly) zero at the point
+        (``tol`` relative to the terms' sizes)."""
         a = p["x"]
         for layer in units_by_layer:
             W, b = layer
@@ -366,7 +367,7 @@ class DeepExtraction:
                 continue
             z = W @ a + b
             scale = np.abs(W) @ np.abs(a) + np.abs(b) + 1e-300
-            if np.any(np.abs(z) <= 1e-7 * scale):
+            if np.any(np.abs(z) <= tol * scale):
                 return True
             a = np.maximum(z, 0.0)
         return False
@@ -1214,8 +1215,10 @@ class DeepExtraction:
         r = np.abs(F - Y).max(axis=1)
         lim = 1e-8 * (1 + np.abs(Y).max(axis=1))
         worst = np.argsort(-r)[:n_hints]
-        self.st["hints"] = (self.__dict__.pop("check_hints", [])
-                            + [X[i] for i in worst if r[i] > lim[i]])
+        queue = getattr(self, "check_hints", [])
+        n = max(1, self.fe.n_lines)
+        self.check_hints = queue[n:]
+        self.st["hints"] = queue[:n] + [X[i] for i in worst if r[i] > lim[i]]
 
     def with_linear_pairs(self, W, b, X, Y):
         """Rows for ``±v/|v|`` per output of the least-squares linear term ``v``."""
@@ -1345,9 +1348,30 @@ class DeepExtraction:
         self.info["self_check_error"] = float(r.max()) if r.size else 0.0
         # every kink found on a line is some unit's: one no unit of the copy explains
         # belongs to a unit not found (a unit on in a small region shows here first)
-        lost = [p["x"] for p in self.points if not self.explained(p, self.layers)]
+        # (loosely: far out a kink is located to a few digits only)
+        lost = [p["x"] for p in self.points if not self.explained(p, self.layers, 1e-5)]
         self.info["unexplained_kinks"] = len(lost)
         return np.vstack([X[bad[np.argsort(-r[bad])]], np.reshape(lost, (-1, self.d))])
+
+    def aimed_lines(self, R, n):
+        """``n`` lines (point, direction) along which ``r·a(x)`` falls fastest at a
+        random point, for the rows ``r`` of ``R`` (in the activation space of the
+        layers known; no query)."""
+        st, rng = self.st, self.run.rng
+        out = []
+        for j in range(n):
+            r = R[j % len(R)]
+            for _ in range(8):
+                x0 = st["center"] + st["scale"] * rng.normal(size=self.d)
+                _, J, _ = activation_jacobian(x0, self.layers)
+                g = J.T @ r
+                ng = np.linalg.norm(g)
+                if ng > 0:
+                    v = -g / ng * np.sqrt(self.d) * float(np.median(st["scale"]))
+                    out.append((x0, v))
+                    break
+        self.info["aimed_lines"] = self.info.get("aimed_lines", 0) + len(out)
+        return out
 
     def last_hidden(self, units):
         """The last hidden layer's rows with signs, and how the signs were read."""
@@ -1410,7 +1434,7 @@ class DeepExtraction:
             run.model = self.partial_model()
         units = self.peel(L, max_lines)
         self.info["units_per_layer"].append(len(units))
-        n_fresh = n_check
+        n_fresh, aimed = n_check, 0
         for rnd in range(max_rounds + 1):
             if not units:
                 return False, f"no unit of layer {L} was found"
@@ -1432,13 +1456,21 @@ class DeepExtraction:
             misses = self.self_check(n_fresh)
             n_fresh = 0
             self.info["search_rounds"] = rnd + 1
-            if not len(misses) or rnd == max_rounds:
+            n_pairs = W.shape[0] - len(units)
+            if rnd == max_rounds or not len(misses) and (not n_pairs or aimed >= 2):
                 break
-            # a unit of the last layer is missing (or wrong): search on, through the
-            # points the copy misses (the units found so far are kept)
             self.layers.pop()
-            self.check_hints = list(misses[:2])
-            units = self.peel(L, self.lines + lines_per_round, units=units)
+            if len(misses):
+                # a unit of the last layer is missing (or wrong): search on, through
+                # the points the copy misses (the units found so far are kept)
+                self.check_hints = list(misses[:2])
+            else:
+                # a linear term is left: a unit on almost everywhere poses as one;
+                # lines along which the term falls most cross where it turns off
+                aimed += 1
+                self.check_hints = self.aimed_lines(W[len(units):], lines_per_round)
+            units = self.peel(L, self.lines + max(lines_per_round, len(self.check_hints)),
+                              units=units)
         if len(misses):
             return False, (f"{L} hidden layers with {self.info['units_per_layer']} units, but "
                            f"the copy misses {len(misses)} of the answers paid for (largest "

@@ -450,6 +450,8 @@ class FunctionallyEquivalent(Attack):
         x0 = self._sample(run, 1, inside=0.05)[0]
         v = run.rng.normal(size=st["d"]) * st["scale"]
         hint = st["hints"].pop(0) if st.get("hints") else None
+        if isinstance(hint, tuple):  # a point and a direction (an aimed line)
+            hint, v = hint
         if hint is not None:
             x0 = hint
         if st["closed"]:
