@@ -1351,7 +1351,9 @@ class DeepExtraction:
         # (loosely: far out a kink is located to a few digits only)
         lost = [p["x"] for p in self.points if not self.explained(p, self.layers, 1e-5)]
         self.info["unexplained_kinks"] = len(lost)
-        return np.vstack([X[bad[np.argsort(-r[bad])]], np.reshape(lost, (-1, self.d))])
+        # nearest the domain first: where the missing unit turns on closest to it
+        bad = bad[np.argsort(np.linalg.norm((X[bad] - st["center"]) / st["scale"], axis=1))]
+        return np.vstack([X[bad], np.reshape(lost, (-1, self.d))])
 
     def aimed_lines(self, R, n):
         """``n`` lines (point, direction) along which ``r·a(x)`` falls fastest at a
