@@ -1399,11 +1399,13 @@ class DeepExtraction:
                       f"{W.shape[0] - len(units)} paired units")
         return W * signs[:, None], b * signs, method
 
-    def extract(self, max_lines, n_check=4096, max_rounds=8, lines_per_round=8):
+    def extract(self, max_lines, n_check=4096, max_rounds=8, lines_per_round=8,
+                cost_factor=2.0):
         """Peel every layer; the last one is searched until the copy explains a
         self-check of ``n_check`` fresh points and every point of the lines searched
         (more lines, aimed at the points it misses, up to ``max_rounds`` rounds of
-        ``lines_per_round`` lines beyond ``max_lines``)."""
+        ``lines_per_round`` lines beyond ``max_lines``, while the queries paid stay
+        within ``cost_factor`` times those paid at the first check)."""
         run = self.run
         L = len(self.sizes)
         self.bank = []
@@ -1459,7 +1461,11 @@ class DeepExtraction:
             n_fresh = 0
             self.info["search_rounds"] = rnd + 1
             n_pairs = W.shape[0] - len(units)
-            if rnd == max_rounds or not len(misses) and (not n_pairs or aimed >= 2):
+            paid = sum(self.st["phase_queries"].values())
+            if rnd == 0:
+                paid_first = paid
+            if (rnd == max_rounds or paid > cost_factor * paid_first
+                    or not len(misses) and (not n_pairs or aimed >= 2)):
                 break
             self.layers.pop()
             if len(misses):
