@@ -1329,13 +1329,16 @@ class DeepExtraction:
     def self_check(self, n_fresh):
         """Rows of the bank the copy misses, worst first (none: the check passes).
 
-        ``n_fresh`` new points of the domain are asked first (their cost is counted
+        ``n_fresh`` new points of the domain (an eighth 100 times farther out) are
+        asked first (their cost is counted
         in ``info["self_check_queries"]``); the bank also holds every point of the
         lines searched, so a unit crossed by a line but not found shows there.
         """
         st = self.st
         if n_fresh:
-            X = st["center"] + st["scale"] * self.run.rng.normal(size=(n_fresh, self.d))
+            Z = st["scale"] * self.run.rng.normal(size=(n_fresh, self.d))
+            Z[: n_fresh // 8] *= 100.0  # an eighth far out (a unit off only there)
+            X = st["center"] + Z
             self.bank.append((X, self.answer(X, "self_check")))
             self.info["self_check_queries"] = self.info.get("self_check_queries", 0) + n_fresh
         X = np.concatenate([bk[0] for bk in self.bank])
