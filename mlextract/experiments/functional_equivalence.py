@@ -258,21 +258,27 @@ def functional_equivalence_deep(ctx):
                "point of each unit (h_l <= rank of the Jacobian below). 10-20-20-1's "
                "first layer (20 units, 10 inputs) is expansive everywhere: its signs are "
                "not recovered and the run reports it (status 'approximate').",
-               "'status success' is the attack's own verdict (its error on 256 fresh "
-               "points); 'equivalent' counts runs whose error on the 100,000 test "
-               "inputs is at most 2^-20. A run that misses a rare unit can pass the "
-               "first and fail the second.",
+               "'status success' is the attack's own verdict: its copy explains 4,096 "
+               "fresh N(0, I) points (paid, counted in the queries), every point of the "
+               "lines searched and every kink found on them, and 256 further fresh "
+               "points; while it does not, the last hidden layer is searched on (up to "
+               "8 rounds of 8 lines through the points missed), and a linear term left "
+               "in the last layer (a unit on almost everywhere) sends lines along which "
+               "it falls (an eighth of the fresh points lie 100 times farther out, "
+               "where such a unit turns off). 'equivalent' counts runs whose error on "
+               "the 100,000 test inputs is at most 2^-20.",
                "Precision: every unit of layers 2 and deeper is refitted through "
                "points located to rounding precision on its boundary, spread over the "
                "domain so that every coordinate below is active at several (Carlini et "
                "al. §4.4); a last-layer unit whose critical points never showed some "
                "coordinate active gets that weight from kinks found where only it is "
-               "on. Failures seen on 40-20-10-10-1: a rare third-layer unit (on at "
-               "~0.5% of N(0, I) inputs, output weight 0.012) not found within "
-               "max_lines (seed 1); third-layer units whose critical points never show "
-               "one second-layer unit on and whose weight on it is not found by the "
-               "kink search either, so they are dropped (seed 4). The last hidden "
-               "layer then keeps the least-squares linear term as paired units "
-               "(widths shown +2).",
+               "on. 40-20-10-10-1 before the search on: seed 1 missed a third-layer "
+               "unit on at ~99.99% of N(0, I) inputs (kept in the linear term, error "
+               "2^-10.7 on 1 input in 100,000, called success), seed 4 dropped units "
+               "whose critical points never showed one second-layer unit on (2^-2); "
+               "both are found now. Seeds 5-9 (not in the table): 4/5; seed 7 keeps "
+               "two third-layer units unfound after 96 lines and 2^19.6 queries (most "
+               "spent on weight recovery before the first self-check) and says so "
+               "(status 'approximate').",
                "Quick mode: 12-8-4-1 and 80-40-20-1, one seed each."],
     )

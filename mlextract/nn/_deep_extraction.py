@@ -356,8 +356,9 @@ class DeepExtraction:
                 p["normal"] = w
 
     # ------------------------------------------------------------- the layers
-    def explained(self, p, units_by_layer):
-        """True when a known unit's pre-activation is (nearly) zero at the point."""
+    def explained(self, p, units_by_layer, tol=1e-7):
+        """True when a known unit's pre-activation is (nearly) zero at the point
+        (``tol`` relative to the terms' sizes)."""
         a = p["x"]
         for layer in units_by_layer:
             W, b = layer
@@ -366,16 +367,19 @@ class DeepExtraction:
                 continue
             z = W @ a + b
             scale = np.abs(W) @ np.abs(a) + np.abs(b) + 1e-300
-            if np.any(np.abs(z) <= 1e-7 * scale):
+            if np.any(np.abs(z) <= tol * scale):
                 return True
             a = np.maximum(z, 0.0)
         return False
 
-    def peel(self, l, max_lines, patience=4):
-        """Find the units of layer ``l`` (1-based); returns them as (W, b), signs unknown."""
+    def peel(self, l, max_lines, patience=4, units=None):
+        """Find the units of layer ``l`` (1-based); returns them as (W, b), signs unknown.
+
+        ``units``: those found before (a search resumed after a failed self-check).
+        """
         h = self.sizes[l - 1]
         n_prev = self.d if l == 1 else self.layers[-1][0].shape[0]
-        units = []
+        units = [] if units is None else units
         empty = 0
         first = True
         while True:
@@ -1020,8 +1024,11 @@ class DeepExtraction:
         rho = self.rho_deep * float(np.median(self.st["scale"]))
         stats = self.info.setdefault(f"layer{l}_refine_stats", [])
         n_ref = 0
+        done = [bool(u.get("refined")) for u in units]
         for _ in range(n_passes):
             for k, unit in enumerate(units):
+                if done[k]:  # refined in an earlier round of the search
+                    continue
                 Y, N, A, room = self._boundary_candidates(k, units, known, 6 * m)
                 cover = (A > 0).sum(axis=0)
                 lacking = np.flatnonzero(cover < 3)
@@ -1081,7 +1088,10 @@ class DeepExtraction:
                     continue
                 unit["u"], unit["b"] = u, b
                 n_ref += 1
-        self.info[f"layer{l}_units_refined"] = n_ref
+        for unit in units:
+            unit["refined"] = True
+        self.info[f"layer{l}_units_refined"] = self.info.get(
+            f"layer{l}_units_refined", 0) + n_ref
 
     # --------------------------------------------------------------- signs
     def signs_by_freezing(self, W, b, members):
@@ -1205,7 +1215,10 @@ class DeepExtraction:
         r = np.abs(F - Y).max(axis=1)
         lim = 1e-8 * (1 + np.abs(Y).max(axis=1))
         worst = np.argsort(-r)[:n_hints]
-        self.st["hints"] = [X[i] for i in worst if r[i] > lim[i]]
+        queue = getattr(self, "check_hints", [])
+        n = max(1, self.fe.n_lines)
+        self.check_hints = queue[n:]
+        self.st["hints"] = queue[:n] + [X[i] for i in worst if r[i] > lim[i]]
 
     def with_linear_pairs(self, W, b, X, Y):
         """Rows for ``±v/|v|`` per output of the least-squares linear term ``v``."""
@@ -1313,7 +1326,89 @@ class DeepExtraction:
         A, c, _ = self.fit_output(X, Y)
         return self.model(self.layers, A, c)
 
-    def extract(self, max_lines):
+    def self_check(self, n_fresh):
+        """Rows of the bank the copy misses, worst first (none: the check passes).
+
+        ``n_fresh`` new points of the domain (an eighth 100 times farther out) are
+        asked first (their cost is counted
+        in ``info["self_check_queries"]``); the bank also holds every point of the
+        lines searched, so a unit crossed by a line but not found shows there.
+        """
+        st = self.st
+        if n_fresh:
+            Z = st["scale"] * self.run.rng.normal(size=(n_fresh, self.d))
+            Z[: n_fresh // 8] *= 100.0  # an eighth far out (a unit off only there)
+            X = st["center"] + Z
+            self.bank.append((X, self.answer(X, "self_check")))
+            self.info["self_check_queries"] = self.info.get("self_check_queries", 0) + n_fresh
+        X = np.concatenate([bk[0] for bk in self.bank])
+        Y = np.concatenate([bk[1] for bk in self.bank])
+        ok = np.isfinite(Y).all(axis=1)
+        X, Y = X[ok], Y[ok]
+        r = np.abs(self.fe._copy_logits(self.run.model, X) - Y).max(axis=1)
+        bad = np.flatnonzero(r > self.fe._fit_limit(np.abs(Y).max(axis=1)))
+        self.info["self_check_misses"] = int(bad.size)
+        self.info["self_check_error"] = float(r.max()) if r.size else 0.0
+        # every kink found on a line is some unit's: one no unit of the copy explains
+        # belongs to a unit not found (a unit on in a small region shows here first)
+        # (loosely: far out a kink is located to a few digits only)
+        lost = [p["x"] for p in self.points if not self.explained(p, self.layers, 1e-5)]
+        self.info["unexplained_kinks"] = len(lost)
+        # nearest the domain first: where the missing unit turns on closest to it
+        bad = bad[np.argsort(np.linalg.norm((X[bad] - st["center"]) / st["scale"], axis=1))]
+        return np.vstack([X[bad], np.reshape(lost, (-1, self.d))])
+
+    def aimed_lines(self, R, n):
+        """``n`` lines (point, direction) along which ``r·a(x)`` falls fastest at a
+        random point, for the rows ``r`` of ``R`` (in the activation space of the
+        layers known; no query)."""
+        st, rng = self.st, self.run.rng
+        out = []
+        for j in range(n):
+            r = R[j % len(R)]
+            for _ in range(8):
+                x0 = st["center"] + st["scale"] * rng.normal(size=self.d)
+                _, J, _ = activation_jacobian(x0, self.layers)
+                g = J.T @ r
+                ng = np.linalg.norm(g)
+                if ng > 0:
+                    v = -g / ng * np.sqrt(self.d) * float(np.median(st["scale"]))
+                    out.append((x0, v))
+                    break
+        self.info["aimed_lines"] = self.info.get("aimed_lines", 0) + len(out)
+        return out
+
+    def last_hidden(self, units):
+        """The last hidden layer's rows with signs, and how the signs were read."""
+        W = np.array([u["u"] for u in units])
+        b = np.array([u["b"] for u in units])
+        X, Y = self.output_points(W.shape[0] + W.shape[1] + 1
+                                  + max(32, (W.shape[0] + W.shape[1]) // 4), units)
+        signs, method = self.last_hidden_signs(W, b, X, Y)
+        if signs is None:
+            # more points (every unit seen on both sides more often), once
+            X2, Y2 = self.output_points(4 * (W.shape[0] + W.shape[1] + 1), units)
+            X, Y = np.vstack([X, X2]), np.vstack([Y, Y2])
+            self.out_XY = (X, Y)
+            signs, method = self.last_hidden_signs(W, b, X, Y)
+        if signs is None:
+            # relu(-z) = relu(z) - z: whatever the signs, the units and a linear
+            # term in the layer below fit exactly; the linear term (also holding a
+            # unit that is on wherever it was looked at) is kept as pairs of units
+            # relu(v·a) - relu(-v·a) = v·a
+            W, b = self.with_linear_pairs(W, b, X, Y)
+            signs = np.ones(W.shape[0])
+            method = (f"{method}; signs left as found, the linear term kept as "
+                      f"{W.shape[0] - len(units)} paired units")
+        return W * signs[:, None], b * signs, method
+
+    def extract(self, max_lines, n_check=4096, max_rounds=8, lines_per_round=8,
+                cost_factor=2.0):
+        """Peel every layer; the last one is searched until the copy explains a
+        self-check of ``n_check`` fresh points and every point of the lines searched
+        (more lines, aimed at the points it misses, up to ``max_rounds`` rounds of
+        ``lines_per_round`` lines beyond ``max_lines``, while the queries paid stay
+        within ``cost_factor`` times those paid at the first check)."""
         run = self.run
         L = len(self.sizes)
         self.bank = []
@@ -1322,7 +1417,7 @@ class DeepExtraction:
             keep = np.isfinite(s.F).all(axis=1)
             self.bank.append((s.x0 + s.t[keep, None] * s.v, s.F[keep]))
         run.model = self.partial_model()
-        for l in range(1, L + 1):
+        for l in range(1, L):
             units = self.peel(l, max_lines)
             self.info["units_per_layer"].append(len(units))
             if not units:
@@ -1333,45 +1428,64 @@ class DeepExtraction:
                 self.refine_boundary(l, units)
             W = np.array([u["u"] for u in units])
             b = np.array([u["b"] for u in units])
-            if l < L:
-                signs = self.signs_by_freezing(W, b, [u["members"] + u["extra"]
-                                                      for u in units])
-                method = "freezing"
-                if np.any(signs == 0):
-                    bad = np.flatnonzero(signs == 0).tolist()
-                    self.info["sign_method"] = method
-                    return False, (f"layer {l}: the signs of units {bad} could not be "
-                                   "read (no critical point where the layer contracts: "
-                                   "an expansive layer)")
-            else:
-                X, Y = self.output_points(W.shape[0] + W.shape[1] + 1
-                                          + max(32, (W.shape[0] + W.shape[1]) // 4),
-                                          units)
-                signs, method = self.last_hidden_signs(W, b, X, Y)
-                if signs is None:
-                    # more points (every unit seen on both sides more often), once
-                    X2, Y2 = self.output_points(4 * (W.shape[0] + W.shape[1] + 1), units)
-                    X, Y = np.vstack([X, X2]), np.vstack([Y, Y2])
-                    self.out_XY = (X, Y)
-                    signs, method = self.last_hidden_signs(W, b, X, Y)
-                if signs is None:
-                    # relu(-z) = relu(z) - z: whatever the signs, the units and a
-                    # linear term in the layer below fit exactly; the linear term
-                    # (also holding a unit that is on wherever it was looked at) is
-                    # kept as pairs of units relu(v·a) - relu(-v·a) = v·a
-                    W, b = self.with_linear_pairs(W, b, X, Y)
-                    signs = np.ones(W.shape[0])
-                    method = (f"{method}; signs left as found, the linear term kept as "
-                              f"{W.shape[0] - len(units)} paired units")
-                    self.info["units_per_layer"][-1] = W.shape[0]
-            self.info[f"layer{l}_sign_method"] = method
+            signs = self.signs_by_freezing(W, b, [u["members"] + u["extra"] for u in units])
+            if np.any(signs == 0):
+                bad = np.flatnonzero(signs == 0).tolist()
+                self.info["sign_method"] = "freezing"
+                return False, (f"layer {l}: the signs of units {bad} could not be read (no "
+                               "critical point where the layer contracts: an expansive "
+                               "layer)")
+            self.info[f"layer{l}_sign_method"] = "freezing"
             self.layers.append((W * signs[:, None], b * signs))
             self.info["layers_done"] = l
             run.model = self.partial_model()
-        X, Y = self.out_XY
-        X2, Y2 = self.covering_points()
-        X, Y = np.vstack([X, X2]), np.vstack([Y, Y2])
-        A, c, res = self.fit_output(X, Y)
-        self.info["last_layer_residual"] = res
-        run.model = self.model(self.layers, A, c)
+        units = self.peel(L, max_lines)
+        self.info["units_per_layer"].append(len(units))
+        n_fresh, aimed = n_check, 0
+        for rnd in range(max_rounds + 1):
+            if not units:
+                return False, f"no unit of layer {L} was found"
+            if L > 1:
+                self.refine_boundary(L, units)
+            else:
+                self.refine_first(units)
+            W, b, method = self.last_hidden(units)
+            self.info["units_per_layer"][-1] = W.shape[0]
+            self.info[f"layer{L}_sign_method"] = method
+            self.layers.append((W, b))
+            self.info["layers_done"] = L
+            X, Y = self.out_XY
+            X2, Y2 = self.covering_points()
+            X, Y = np.vstack([X, X2]), np.vstack([Y, Y2])
+            A, c, res = self.fit_output(X, Y)
+            self.info["last_layer_residual"] = res
+            run.model = self.model(self.layers, A, c)
+            misses = self.self_check(n_fresh)
+            n_fresh = 0
+            self.info["search_rounds"] = rnd + 1
+            n_pairs = W.shape[0] - len(units)
+            paid = sum(self.st["phase_queries"].values())
+            if rnd == 0:
+                paid_first = paid
+            if (rnd == max_rounds or paid > cost_factor * paid_first
+                    or not len(misses) and (not n_pairs or aimed >= 2)):
+                break
+            self.layers.pop()
+            if len(misses):
+                # a unit of the last layer is missing (or wrong): search on, through
+                # the points the copy misses (the units found so far are kept)
+                self.check_hints = list(misses[:2])
+            else:
+                # a linear term is left: a unit on almost everywhere poses as one;
+                # lines along which the term falls most cross where it turns off
+                aimed += 1
+                self.check_hints = self.aimed_lines(W[len(units):], lines_per_round)
+            units = self.peel(L, self.lines + max(lines_per_round, len(self.check_hints)),
+                              units=units)
+        if len(misses):
+            return False, (f"{L} hidden layers with {self.info['units_per_layer']} units, but "
+                           f"the copy misses {len(misses)} of the answers paid for (largest "
+                           f"error {self.info['self_check_error']:.3g}) after "
+                           f"{self.info['search_rounds']} rounds of search: a unit is "
+                           "missing or wrong")
         return True, f"{L} hidden layers with {self.info['units_per_layer']} units"

@@ -80,7 +80,9 @@ class FunctionallyEquivalent(Attack):
     max_lines : int, default=32
         Guard on the lines searched in all (the search ends earlier as soon as a
         line shows no new unit — three in a row in a closed box — every kink is
-        explained and the fit explains every answer).
+        explained and the fit explains every answer). Deeper networks: a guard on
+        each layer's first search; the last hidden layer is searched on, 8 lines a
+        round for up to 8 rounds, while the copy fails its self-check.
     line_range : float, default=1e4
         Lines run over ``t ∈ [-line_range, line_range]`` (in units of the domain's
         scale) when the domain is open; a closed domain clips them to its box.
@@ -154,7 +156,13 @@ class FunctionallyEquivalent(Attack):
     points located afresh in each member's region, signs of inner layers by
     *freezing* (a move that changes only that unit of the layer; it needs the layer
     to contract at some critical point of the unit), the last hidden layer's signs
-    and the output layer by least squares. An expansive inner layer (e.g.
+    and the output layer by least squares. A self-check ends the search: the copy
+    must explain 4,096 fresh points of the domain (paid; ``info["self_check_queries"]``),
+    every answer on the lines searched and every kink found on them; until it does,
+    the last hidden layer is searched on through the points it misses, and a linear
+    term left in that layer (a unit on almost everywhere) sends lines along which
+    the term falls. A copy still failing it has status "approximate". An expansive
+    inner layer (e.g.
     10-20-20-1's first layer) leaves signs unread: status "approximate" and a
     message naming the layer and units; a budget running out returns the recovered
     layers with a least-squares output layer (status "budget_exhausted"). Open
@@ -450,6 +458,8 @@ class FunctionallyEquivalent(Attack):
         x0 = self._sample(run, 1, inside=0.05)[0]
         v = run.rng.normal(size=st["d"]) * st["scale"]
         hint = st["hints"].pop(0) if st.get("hints") else None
+        if isinstance(hint, tuple):  # a point and a direction (an aimed line)
+            hint, v = hint
         if hint is not None:
             x0 = hint
         if st["closed"]:

@@ -202,3 +202,38 @@ def test_inner_layers_refined_to_rounding():
     _assert_same_layers(victim, res.model, tol=1e-12)
     X = np.random.default_rng(7).normal(size=(20000, 30))
     assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 2.0 ** -42
+
+
+@pytest.mark.timeout(60)
+def test_missing_unit_is_reported_not_called_success():
+    # the attacker is told one unit too few for the last hidden layer: no copy of
+    # that shape is exact, and the self-check (4,096 fresh points, every point of
+    # the lines searched, every kink found) must say so after searching on
+    victim = _victim([12, 8, 4, 1], 0)
+    res = FunctionallyEquivalent(hidden_layer_sizes=(8, 3), random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=12))
+    assert res.status == "approximate"
+    assert "a unit is missing or wrong" in res.message
+    assert res.info["self_check_queries"] == 4096
+    assert res.info["self_check_misses"] > 0
+    assert res.info["search_rounds"] > 1
+
+
+@pytest.mark.timeout(60)
+def test_unit_always_on_is_kept_as_linear_term():
+    # a last-layer unit with non-negative weights and a positive bias never turns
+    # off: it is linear, kinks nowhere, and the lines aimed at where it would turn
+    # off find nothing; the copy keeps it in the linear term and is exact
+    victim = _victim([12, 8, 4, 1], 0)
+    coefs = [c.copy() for c in victim.coefs_]
+    ints = [b.copy() for b in victim.intercepts_]
+    coefs[1][:, 0] = np.abs(coefs[1][:, 0])
+    ints[1][0] = 0.5
+    victim = Network(coefs, ints, output="identity")
+    res = FunctionallyEquivalent(hidden_layer_sizes=(8, 4), random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=12))
+    assert res.status == "success", res.message
+    assert res.info["aimed_lines"] > 0
+    assert res.info["self_check_misses"] == 0 and res.info["unexplained_kinks"] == 0
+    X = np.random.default_rng(7).normal(size=(5000, 12))
+    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-9
