@@ -1143,6 +1143,84 @@ class DeepExtraction:
                 break
         return signs
 
+    def signs_by_consistency(self, W, b, signs, max_points=400, n_starts=400):
+        """Signs of an inner (expansive) layer from the kinks of the layers above it.
+
+        At a critical point of any deeper unit the input-space normal lies in the span
+        of the rows ``W_l[j] J_{l-1}`` of the units ``j`` of layer ``l`` that are *on*
+        there (``s_j z_j > 0``). With the true signs every such point is consistent; a
+        wrong sign removes a unit that is on from the span at about half of them, and
+        wherever the remaining rows do not span the input space the normal leaves it.
+
+        Local search: single flips that reduce the number of inconsistent points,
+        from all-positive and then random starts (up to ``n_starts``), until an
+        assignment leaves none; a sign whose flip also leaves none is not
+        determined by the points and is left unknown (0), as are all when no start
+        reaches zero.
+        """
+        known = list(self.layers)
+        signs = np.asarray(signs, float).copy()
+        free = np.flatnonzero(signs == 0)
+        if free.size == 0:
+            return signs
+        cand = [p for p in self.points
+                if p["owner"] != "known" and not self.explained(p, known + [(W, b)])]
+        self.compute_normals(cand)
+        cand = [p for p in cand if p["normal"] is not None][:max_points]
+        self.info["consistency_points"] = len(cand)
+        if not cand:
+            return signs
+        Ms, Zs, Ns = [], [], []
+        for p in cand:
+            a, J, _ = activation_jacobian(p["x"], known)
+            M = W @ J
+            Ms.append(M / (np.linalg.norm(M, axis=1, keepdims=True) + 1e-300))
+            Zs.append(W @ a + b)
+            Ns.append(p["normal"] / np.linalg.norm(p["normal"]))
+        M, Z, N = np.array(Ms), np.array(Zs), np.array(Ns)
+        tol = max(1e-6, 100 * self.fe._rel_tol())
+
+        def consistent(on):
+            """Per point: the normal lies in the span of the rows marked on."""
+            _, sv, Vt = np.linalg.svd(M * on[:, :, None], full_matrices=False)
+            keep = sv > 1e-9 * np.maximum(sv[:, :1], 1e-300)
+            proj = np.einsum("pkd,pd->pk", Vt, N) * keep
+            res = np.linalg.norm(N - np.einsum("pkd,pk->pd", Vt, proj), axis=1)
+            return res <= tol
+
+        def misses(s):
+            return int((~consistent(s[None] * Z > 0)).sum())
+
+        rng = self.run.rng
+        best, best_score = None, None
+        for start in range(n_starts):
+            s = signs.copy()
+            s[free] = 1.0 if start == 0 else rng.choice([-1.0, 1.0], size=free.size)
+            score = misses(s)
+            improved = True
+            while improved and score > 0:
+                improved = False
+                for j in free:
+                    s[j] = -s[j]
+                    sc = misses(s)
+                    if sc < score:
+                        score, improved = sc, True
+                    else:
+                        s[j] = -s[j]
+            if best_score is None or score < best_score:
+                best, best_score = s.copy(), score
+            if score == 0:
+                break
+        self.info["consistency_starts"] = start + 1
+        self.info["consistency_misses"] = best_score
+        if best_score != 0:
+            return signs
+        for j in free:  # identifiable: flipping it must break some point
+            best[j] = -best[j]
+            signs[j] = 0.0 if misses(best) == 0 else -best[j]
+            best[j] = -best[j]
+        return signs
+
     def _boundary_point(self, i, W, b, members, known):
         """A random point where unit ``i``'s pre-activation is zero (Newton, no query)."""
         st, rng = self.st, self.run.rng
@@ -1429,13 +1507,23 @@ class DeepExtraction:
             W = np.array([u["u"] for u in units])
             b = np.array([u["b"] for u in units])
             signs = self.signs_by_freezing(W, b, [u["members"] + u["extra"] for u in units])
+            method = "freezing"
+            for _ in range(4):
+                if not np.any(signs == 0):
+                    break
+                # an expansive layer: the kinks of the layers above it tell the signs
+                # (more lines while some are not determined by the kinks seen)
+                if method != "freezing":
+                    self.add_lines(max(4, self.fe.n_lines))
+                signs = self.signs_by_consistency(W, b, signs)
+                method = "freezing and consistency of the next layers' kinks"
             if np.any(signs == 0):
                 bad = np.flatnonzero(signs == 0).tolist()
-                self.info["sign_method"] = "freezing"
+                self.info["sign_method"] = method
                 return False, (f"layer {l}: the signs of units {bad} could not be read (no "
                                "critical point where the layer contracts: an expansive "
                                "layer)")
-            self.info[f"layer{l}_sign_method"] = "freezing"
+            self.info[f"layer{l}_sign_method"] = method
             self.layers.append((W * signs[:, None], b * signs))
             self.info["layers_done"] = l
             run.model = self.partial_model()
