@@ -1143,7 +1143,7 @@ class DeepExtraction:
                 break
         return signs
 
-    def signs_by_consistency(self, W, b, signs, max_points=400, n_starts=400):
+    def signs_by_consistency(self, W, b, signs, max_points=400, n_starts=40):
         """Signs of an inner (expansive) layer from the kinks of the layers above it.
 
         At a critical point of any deeper unit the input-space normal lies in the span
@@ -1152,11 +1152,11 @@ class DeepExtraction:
         wrong sign removes a unit that is on from the span at about half of them, and
         wherever the remaining rows do not span the input space the normal leaves it.
 
-        Local search: single flips that reduce the number of inconsistent points,
-        from all-positive and then random starts (up to ``n_starts``), until an
-        assignment leaves none; a sign whose flip also leaves none is not
-        determined by the points and is left unknown (0), as are all when no start
-        reaches zero.
+        Local search: single flips (pairs at a local minimum) that reduce the
+        number of inconsistent points, from all-positive and then random starts
+        (up to ``n_starts``), until an assignment leaves none; a sign whose flip
+        also leaves none is not determined by the points and is left unknown (0),
+        as are all when no start reaches zero.
         """
         known = list(self.layers)
         signs = np.asarray(signs, float).copy()
@@ -1200,13 +1200,18 @@ class DeepExtraction:
             improved = True
             while improved and score > 0:
                 improved = False
-                for j in free:
-                    s[j] = -s[j]
+                # single flips, then (at a local minimum) pairs of flips
+                moves = itertools.chain(([j] for j in free),
+                                        itertools.combinations(free, 2))
+                for move in moves:
+                    if improved and len(move) == 2:
+                        break
+                    s[list(move)] *= -1
                     sc = misses(s)
                     if sc < score:
                         score, improved = sc, True
                     else:
-                        s[j] = -s[j]
+                        s[list(move)] *= -1
             if best_score is None or score < best_score:
                 best, best_score = s.copy(), score
             if score == 0:
