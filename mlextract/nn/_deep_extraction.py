@@ -1180,13 +1180,21 @@ class DeepExtraction:
         M, Z, N = np.array(Ms), np.array(Zs), np.array(Ns)
         tol = max(1e-6, 100 * self.fe._rel_tol())
 
+        live = np.linalg.norm(M, axis=2) > 0
+        rank = np.linalg.matrix_rank(M)
+
         def consistent(on):
-            """Per point: the normal lies in the span of the rows marked on."""
-            _, sv, Vt = np.linalg.svd(M * on[:, :, None], full_matrices=False)
-            keep = sv > 1e-9 * np.maximum(sv[:, :1], 1e-300)
-            proj = np.einsum("pkd,pd->pk", Vt, N) * keep
-            res = np.linalg.norm(N - np.einsum("pkd,pk->pd", Vt, proj), axis=1)
-            return res <= tol
+            """Per point: the normal lies in the span of the rows marked on (as many
+            rows as the point's rank span everything: generic rows)."""
+            out = np.ones(len(on), dtype=bool)
+            thin = np.flatnonzero((on & live).sum(axis=1) < rank)
+            if thin.size:
+                _, sv, Vt = np.linalg.svd(M[thin] * on[thin, :, None], full_matrices=False)
+                keep = sv > 1e-9 * np.maximum(sv[:, :1], 1e-300)
+                proj = np.einsum("pkd,pd->pk", Vt, N[thin]) * keep
+                res = np.linalg.norm(N[thin] - np.einsum("pkd,pk->pd", Vt, proj), axis=1)
+                out[thin] = res <= tol
+            return out
 
         def misses(s):
             return int((~consistent(s[None] * Z > 0)).sum())
