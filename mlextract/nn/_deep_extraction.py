@@ -1143,7 +1143,8 @@ class DeepExtraction:
                 break
         return signs
 
-    def signs_by_consistency(self, W, b, signs, max_points=400, n_starts=40):
+    def signs_by_consistency(self, W, b, signs, max_points=400, n_starts=40,
+                             max_nodes=100000):
         """Signs of an inner (expansive) layer from the kinks of the layers above it.
 
         At a critical point of any deeper unit the input-space normal lies in the span
@@ -1156,7 +1157,10 @@ class DeepExtraction:
         number of inconsistent points, from all-positive and then random starts
         (up to ``n_starts``), until an assignment leaves none; a sign whose flip
         also leaves none is not determined by the points and is left unknown (0),
-        as are all when no start reaches zero.
+        as are all when no start reaches zero. Then an exhaustive search with
+        pruning (adding units to a span keeps a point consistent, so a partial
+        assignment, the units not yet decided counted as on, that breaks a point has
+        no consistent completion), up to ``max_nodes`` nodes.
         """
         known = list(self.layers)
         signs = np.asarray(signs, float).copy()
@@ -1227,12 +1231,33 @@ class DeepExtraction:
         self.info["consistency_starts"] = start + 1
         self.info["consistency_misses"] = best_score
         if best_score != 0:
-            return signs
+            best = self._signs_exhaustive(Z, signs, free, consistent, max_nodes)
+            if best is None:
+                return signs
         for j in free:  # identifiable: flipping it must break some point
             best[j] = -best[j]
             signs[j] = 0.0 if misses(best) == 0 else -best[j]
             best[j] = -best[j]
         return signs
+
+    def _signs_exhaustive(self, Z, signs, free, consistent, max_nodes):
+        """A sign assignment breaking no point (depth-first with pruning), or None."""
+        order = list(free[np.argsort(-np.abs((Z[:, free] > 0).mean(axis=0) - 0.5))])
+        stack, nodes = [(signs.copy(), 0)], 0
+        while stack and nodes < max_nodes:
+            s, depth = stack.pop()
+            nodes += 1
+            if not consistent((s[None] * Z > 0) | (s[None] == 0)).all():
+                continue
+            if depth == len(order):
+                self.info["consistency_nodes"] = nodes
+                return s
+            for v in (-1.0, 1.0):
+                t = s.copy()
+                t[order[depth]] = v
+                stack.append((t, depth + 1))
+        self.info["consistency_nodes"] = nodes
+        return None
 
     def _boundary_point(self, i, W, b, members, known):
         """A random point where unit ``i``'s pre-activation is zero (Newton, no query)."""
