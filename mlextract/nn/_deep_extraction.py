@@ -1231,9 +1231,8 @@ class DeepExtraction:
         self.info["consistency_starts"] = start + 1
         self.info["consistency_misses"] = best_score
         if best_score != 0:
-            best = self._signs_exhaustive(Z, signs, free, consistent, max_nodes)
-            if best is None:
-                return signs
+            found = self._signs_exhaustive(Z, signs, free, consistent, max_nodes)
+            return signs if found is None else found
         for j in free:  # identifiable: flipping it must break some point
             best[j] = -best[j]
             signs[j] = 0.0 if misses(best) == 0 else -best[j]
@@ -1241,7 +1240,9 @@ class DeepExtraction:
         return signs
 
     def _signs_exhaustive(self, Z, signs, free, consistent, max_nodes):
-        """A sign assignment breaking no point (depth-first with pruning), or None."""
+        """The signs shared by every assignment breaking no point (0 where they
+        differ; depth-first with pruning), or None."""
+        found = []
         order = list(free[np.argsort(-np.abs((Z[:, free] > 0).mean(axis=0) - 0.5))])
         stack, nodes = [(signs.copy(), 0)], 0
         while stack and nodes < max_nodes:
@@ -1250,14 +1251,20 @@ class DeepExtraction:
             if not consistent((s[None] * Z > 0) | (s[None] == 0)).all():
                 continue
             if depth == len(order):
-                self.info["consistency_nodes"] = nodes
-                return s
+                found.append(s)
+                if len(found) > 16:
+                    break
+                continue
             for v in (-1.0, 1.0):
                 t = s.copy()
                 t[order[depth]] = v
                 stack.append((t, depth + 1))
         self.info["consistency_nodes"] = nodes
-        return None
+        if not found or stack:
+            return None  # none, or the search was cut short
+        # the signs on which the consistent assignments disagree are not determined
+        S = np.array(found)
+        return np.where(np.all(S == S[0], axis=0), S[0], 0.0)
 
     def _boundary_point(self, i, W, b, members, known):
         """A random point where unit ``i``'s pre-activation is zero (Newton, no query)."""
