@@ -1143,6 +1143,129 @@ class DeepExtraction:
                 break
         return signs
 
+    def signs_by_consistency(self, W, b, signs, max_points=400, n_starts=40,
+                             max_nodes=100000):
+        """Signs of an inner (expansive) layer from the kinks of the layers above it.
+
+        At a critical point of any deeper unit the input-space normal lies in the span
+        of the rows ``W_l[j] J_{l-1}`` of the units ``j`` of layer ``l`` that are *on*
+        there (``s_j z_j > 0``). With the true signs every such point is consistent; a
+        wrong sign removes a unit that is on from the span at about half of them, and
+        wherever the remaining rows do not span the input space the normal leaves it.
+
+        Local search: single flips (pairs at a local minimum) that reduce the
+        number of inconsistent points, from all-positive and then random starts
+        (up to ``n_starts``), until an assignment leaves none; a sign whose flip
+        also leaves none is not determined by the points and is left unknown (0),
+        as are all when no start reaches zero. Then an exhaustive search with
+        pruning (adding units to a span keeps a point consistent, so a partial
+        assignment, the units not yet decided counted as on, that breaks a point has
+        no consistent completion), up to ``max_nodes`` nodes.
+        """
+        known = list(self.layers)
+        signs = np.asarray(signs, float).copy()
+        free = np.flatnonzero(signs == 0)
+        if free.size == 0:
+            return signs
+        cand = [p for p in self.points
+                if p["owner"] != "known" and not self.explained(p, known + [(W, b)])]
+        self.compute_normals(cand)
+        cand = [p for p in cand if p["normal"] is not None][:max_points]
+        self.info["consistency_points"] = len(cand)
+        if not cand:
+            return signs
+        Ms, Zs, Ns = [], [], []
+        for p in cand:
+            a, J, _ = activation_jacobian(p["x"], known)
+            M = W @ J
+            Ms.append(M / (np.linalg.norm(M, axis=1, keepdims=True) + 1e-300))
+            Zs.append(W @ a + b)
+            Ns.append(p["normal"] / np.linalg.norm(p["normal"]))
+        M, Z, N = np.array(Ms), np.array(Zs), np.array(Ns)
+        tol = max(1e-6, 100 * self.fe._rel_tol())
+
+        live = np.linalg.norm(M, axis=2) > 0
+        rank = np.linalg.matrix_rank(M)
+
+        def consistent(on):
+            """Per point: the normal lies in the span of the rows marked on (as many
+            rows as the point's rank span everything: generic rows)."""
+            out = np.ones(len(on), dtype=bool)
+            thin = np.flatnonzero((on & live).sum(axis=1) < rank)
+            if thin.size:
+                _, sv, Vt = np.linalg.svd(M[thin] * on[thin, :, None], full_matrices=False)
+                keep = sv > 1e-9 * np.maximum(sv[:, :1], 1e-300)
+                proj = np.einsum("pkd,pd->pk", Vt, N[thin]) * keep
+                res = np.linalg.norm(N[thin] - np.einsum("pkd,pk->pd", Vt, proj), axis=1)
+                out[thin] = res <= tol
+            return out
+
+        def misses(s):
+            return int((~consistent(s[None] * Z > 0)).sum())
+
+        rng = self.run.rng
+        best, best_score = None, None
+        for start in range(n_starts):
+            s = signs.copy()
+            s[free] = 1.0 if start == 0 else rng.choice([-1.0, 1.0], size=free.size)
+            score = misses(s)
+            improved = True
+            while improved and score > 0:
+                improved = False
+                # single flips, then (at a local minimum) pairs of flips
+                moves = itertools.chain(([j] for j in free),
+                                        itertools.combinations(free, 2))
+                for move in moves:
+                    if improved and len(move) == 2:
+                        break
+                    s[list(move)] *= -1
+                    sc = misses(s)
+                    if sc < score:
+                        score, improved = sc, True
+                    else:
+                        s[list(move)] *= -1
+            if best_score is None or score < best_score:
+                best, best_score = s.copy(), score
+            if score == 0:
+                break
+        self.info["consistency_starts"] = start + 1
+        self.info["consistency_misses"] = best_score
+        if best_score != 0:
+            found = self._signs_exhaustive(Z, signs, free, consistent, max_nodes)
+            return signs if found is None else found
+        for j in free:  # identifiable: flipping it must break some point
+            best[j] = -best[j]
+            signs[j] = 0.0 if misses(best) == 0 else -best[j]
+            best[j] = -best[j]
+        return signs
+
+    def _signs_exhaustive(self, Z, signs, free, consistent, max_nodes):
+        """The signs shared by every assignment breaking no point (0 where they
+        differ; depth-first with pruning), or None."""
+        found = []
+        order = list(free[np.argsort(-np.abs((Z[:, free] > 0).mean(axis=0) - 0.5))])
+        stack, nodes = [(signs.copy(), 0)], 0
+        while stack and nodes < max_nodes:
+            s, depth = stack.pop()
+            nodes += 1
+            if not consistent((s[None] * Z > 0) | (s[None] == 0)).all():
+                continue
+            if depth == len(order):
+                found.append(s)
+                if len(found) > 16:
+                    break
+                continue
+            for v in (-1.0, 1.0):
+                t = s.copy()
+                t[order[depth]] = v
+                stack.append((t, depth + 1))
+        self.info["consistency_nodes"] = nodes
+        if not found or stack:
+            return None  # none, or the search was cut short
+        # the signs on which the consistent assignments disagree are not determined
+        S = np.array(found)
+        return np.where(np.all(S == S[0], axis=0), S[0], 0.0)
+
     def _boundary_point(self, i, W, b, members, known):
         """A random point where unit ``i``'s pre-activation is zero (Newton, no query)."""
         st, rng = self.st, self.run.rng
@@ -1429,13 +1552,23 @@ class DeepExtraction:
             W = np.array([u["u"] for u in units])
             b = np.array([u["b"] for u in units])
             signs = self.signs_by_freezing(W, b, [u["members"] + u["extra"] for u in units])
+            method = "freezing"
+            for _ in range(4):
+                if not np.any(signs == 0):
+                    break
+                # an expansive layer: the kinks of the layers above it tell the signs
+                # (more lines while some are not determined by the kinks seen)
+                if method != "freezing":
+                    self.add_lines(max(4, self.fe.n_lines))
+                signs = self.signs_by_consistency(W, b, signs)
+                method = "freezing and consistency of the next layers' kinks"
             if np.any(signs == 0):
                 bad = np.flatnonzero(signs == 0).tolist()
-                self.info["sign_method"] = "freezing"
+                self.info["sign_method"] = method
                 return False, (f"layer {l}: the signs of units {bad} could not be read (no "
                                "critical point where the layer contracts: an expansive "
                                "layer)")
-            self.info[f"layer{l}_sign_method"] = "freezing"
+            self.info[f"layer{l}_sign_method"] = method
             self.layers.append((W * signs[:, None], b * signs))
             self.info["layers_done"] = l
             run.model = self.partial_model()

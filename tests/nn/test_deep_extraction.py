@@ -237,3 +237,20 @@ def test_unit_always_on_is_kept_as_linear_term():
     assert res.info["self_check_misses"] == 0 and res.info["unexplained_kinks"] == 0
     X = np.random.default_rng(7).normal(size=(5000, 12))
     assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-9
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("seed", [0, 2])
+def test_expansive_first_layer_signs_from_the_next_layers_kinks(seed):
+    # 10 units on 6 inputs: no region where the first layer contracts enough for
+    # freezing; the signs come from the second layer's kinks, and are exact
+    sizes = [6, 10, 6, 1]
+    victim = _victim(sizes, seed)
+    res = FunctionallyEquivalent(hidden_layer_sizes=(10, 6), random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=6))
+    assert res.status == "success", res.message
+    assert "consistency" in res.info["layer1_sign_method"]
+    assert res.info["units_per_layer"] == [10, 6]
+    _assert_same_layers(victim, res.model, tol=1e-9)
+    X = np.random.default_rng(5).normal(size=(5000, 6))
+    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-9
