@@ -402,11 +402,12 @@ def extract_leaf_boxes(ex):
     complete = complete and whole
     ex.root = root  # a budget running out below keeps this tree
     if complete:  # pieces cut off a box whose new point answered otherwise
-        ex._run_cells([n for n in _leaves_of(root) if n.kind == "verify"])
+        ex._run_cells([n for n in leaves_of(root) if n.kind == "verify"])
     return root, complete
 
 
-def _leaves_of(node):
+def leaves_of(node):
+    """The leaves below ``node`` (cells of any kind but "split"), left to right."""
     out, stack = [], [node]
     while stack:
         n = stack.pop()

@@ -37,6 +37,7 @@ from ._extracted_tree import (
     TreeArrays,
 )
 from ._leaf_boxes import extract_leaf_boxes
+from ._leaf_boxes import leaves_of as _leaves
 from ._registry import register
 from ._tree_fields import fields_from_domain
 
@@ -848,16 +849,6 @@ def _flatten(root, leaf_value):
     value = np.array([np.full(k, np.nan) if v is None else v for v in val], dtype=float)
     return TreeArrays(left, right, feat, thr, value, sets), preds
 
-
-def _leaves(root):
-    out, stack = [], [root]
-    while stack:
-        n = stack.pop()
-        if n.kind == "split":
-            stack += [n.right, n.left]
-        else:
-            out.append(n)
-    return out
 
 
 def _split_answers(leaves, fields):

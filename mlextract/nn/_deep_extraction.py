@@ -49,7 +49,7 @@ import itertools
 import numpy as np
 
 from ._critical_points import search_lines
-from ._sign_recovery import fit_last_layer, recover_signs
+from ._sign_recovery import fit_last_layer, output_head, recover_signs
 from ._weight_recovery import gradient_jumps, unit_from_jump
 
 __all__ = ["forward_known", "activation_jacobian", "signature", "joint_solve",
@@ -1369,18 +1369,8 @@ class DeepExtraction:
     def model(self, layers, A, c):
         from ._network import Network
 
-        out, classes = self.st["output"], self.st["classes"]
         k = A.shape[1]
-        output = "identity"
-        if out == "proba":
-            output = "logistic" if k == 1 else "softmax"
-        elif out == "logit" and classes is not None:
-            if k == 1 and len(classes) == 2:
-                output = "logistic"
-            elif k >= 2 and len(classes) == k:
-                output = "softmax"
-        if output == "identity":
-            classes = None
+        output, classes = output_head(self.st["output"], self.st["classes"], k)
         coefs = [W.T for W, _ in layers] + [A]
         inter = [bb for _, bb in layers] + [c]
         if not layers:  # nothing known: a constant (one dead unit keeps shapes valid)

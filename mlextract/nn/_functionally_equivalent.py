@@ -15,7 +15,7 @@ from ..attacks._base import Attack, Run
 from ..attacks._registry import register
 from ._critical_points import search_lines
 from ._network import Network
-from ._sign_recovery import LinearSkipNetwork, fit_last_layer, recover_signs
+from ._sign_recovery import LinearSkipNetwork, fit_last_layer, output_head, recover_signs
 from ._weight_recovery import gradient_jumps, unit_from_jump
 
 __all__ = ["FunctionallyEquivalent", "answers_to_logits"]
@@ -902,17 +902,7 @@ class FunctionallyEquivalent(Attack):
     def _model(self, W, b, A, c, skip=None):
         st = self._state
         k = A.shape[1]
-        out, classes = st["output"], st["classes"]
-        output = "identity"
-        if out == "proba":
-            output = "logistic" if k == 1 else "softmax"
-        elif out == "logit" and classes is not None:
-            if k == 1 and len(classes) == 2:
-                output = "logistic"
-            elif k >= 2 and len(classes) == k:
-                output = "softmax"
-        if output == "identity":
-            classes = None
+        output, classes = output_head(st["output"], st["classes"], k)
         if W.shape[0] == 0:  # no unit: a single dead unit keeps the shapes valid
             W, b, A = np.zeros((1, st["d"])), np.zeros(1), np.zeros((1, k))
         coefs, inter = [W.T, A], [b, c]

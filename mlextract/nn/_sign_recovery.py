@@ -182,3 +182,21 @@ def recover_signs(W, A, L, *, free=None, max_subsets=1 << 16, tol=1e-6):
     phi[basic] = Rb[:, good[0]]
     phi[other] = Z[good[0]]
     return np.where(phi < 0, -1.0, 1.0), f"exhaustive search over 2^{q}"
+
+
+def output_head(out, classes, k):
+    """The copy's output function and classes, from what the oracle answered.
+
+    Probabilities give a logistic (one output) or softmax head; logits do too when the
+    class labels are known and match the outputs; anything else stays an identity head
+    without classes (the copy answers raw values).
+    """
+    output = "identity"
+    if out == "proba":
+        output = "logistic" if k == 1 else "softmax"
+    elif out == "logit" and classes is not None:
+        if k == 1 and len(classes) == 2:
+            output = "logistic"
+        elif k >= 2 and len(classes) == k:
+            output = "softmax"
+    return output, (None if output == "identity" else classes)
