@@ -39,6 +39,21 @@ def _volume(box, fields) -> int:
     return v
 
 
+def _covered(index, rows, region, fields) -> int:
+    """How many points of ``region`` the boxes ``rows`` of ``index`` cover (disjoint boxes)."""
+    total = 0
+    for k in rows:
+        b = index.items[int(k)][0]
+        v = 1
+        for j, f in enumerate(fields):
+            if f.ordered:
+                v *= max(0, min(b[j][1], region[j][1]) - max(b[j][0], region[j][0]) + 1)
+            else:
+                v *= len(b[j] & region[j])
+        total += v
+    return total
+
+
 class _BoxIndex:
     """The boxes found so far, with vectorised membership and overlap tests."""
 
@@ -227,17 +242,7 @@ def _uncovered_point(ex, index, region):
         vol = _volume(region, fields)
         if not rows.size:
             return [r[0] if f.ordered else min(r) for r, f in zip(region, fields)]
-        inter = 0
-        for k in rows:
-            b = index.items[int(k)][0]
-            v = 1
-            for j, f in enumerate(fields):
-                if f.ordered:
-                    v *= max(0, min(b[j][1], region[j][1]) - max(b[j][0], region[j][0]) + 1)
-                else:
-                    v *= len(b[j] & region[j])
-            inter += v
-        if inter >= vol:
+        if _covered(index, rows, region, fields) >= vol:
             return None
         if vol == 1:  # cannot happen for disjoint boxes
             return None
@@ -254,18 +259,7 @@ def _uncovered_point(ex, index, region):
             sub = list(region)
             sub[j] = h
             sub_rows = index.meeting(sub, rows)
-            sv = _volume(sub, fields)
-            si = 0
-            for k in sub_rows:
-                b = index.items[int(k)][0]
-                v = 1
-                for jj, f in enumerate(fields):
-                    if f.ordered:
-                        v *= max(0, min(b[jj][1], sub[jj][1]) - max(b[jj][0], sub[jj][0]) + 1)
-                    else:
-                        v *= len(b[jj] & sub[jj])
-                si += v
-            if si < sv:
+            if _covered(index, sub_rows, sub, fields) < _volume(sub, fields):
                 region, rows = sub, sub_rows
                 break
         else:

@@ -741,45 +741,32 @@ class _Extraction:
         Each task is a generator that yields the rows it needs and receives their
         answers, so the bisections of all open cells share the victim's round trips.
         """
-        waiting = []  # (task, request)
         if self.top_down:
             box = {fi: f.full() for fi, f in enumerate(self.fields)}
             q = np.full(self.d, np.nan)
             ans = self.ask1(q, "identify")
             self.root = _Node("verify", q, box, ans, _key(ans))
+            self._run_cells([self.root])
         else:
             self.root, complete = extract_leaf_boxes(self)
             if not complete:
                 raise BudgetExhausted("the budget ran out while searching the leaves' boxes")
-
-        def start(node):
-            if node.kind in ("verify", "expand"):
-                advance(self._task(node), None)
-
-        def advance(task, answers):
-            try:
-                waiting.append((task, task.send(answers)))
-            except StopIteration as stop:
-                for n in stop.value:
-                    start(n)
-
-        if self.top_down:
-            start(self.root)
-            self._drive(waiting, advance)
         for _ in range(self.grid_rounds):
             before = self.n_grid_splits
             leaves = [n for n in _leaves(self.root) if n.kind == "leaf"]
             alike = {g[2] for g in _split_answers(leaves, self.fields)}
-            for leaf in leaves:
-                if leaf.key in alike:
-                    advance(self._grid_task(leaf), None)
-            self._drive(waiting, advance)
+            self._run_cells(tasks=[self._grid_task(leaf) for leaf in leaves
+                                   if leaf.key in alike])
             if self.n_grid_splits == before:
                 break
 
-    def _run_cells(self, nodes):
-        """Search the given cells to the end (their boxes proved or split)."""
-        waiting = []
+    def _run_cells(self, nodes=(), tasks=()):
+        """Search the given cells, and run the given tasks, to the end.
+
+        A cell's task may open new cells (its children); those are searched too, so
+        when this returns every box below ``nodes`` is proved or split.
+        """
+        waiting = []  # (task, request)
 
         def start(node):
             if node.kind in ("verify", "expand"):
@@ -794,6 +781,8 @@ class _Extraction:
 
         for n in nodes:
             start(n)
+        for task in tasks:
+            advance(task, None)
         self._drive(waiting, advance)
 
     def _grid_task(self, node):
