@@ -638,15 +638,18 @@ def active_learning_synthesis(ctx):
     return tables
 
 
-def uniform_limits(v: Victim, *, n_uniform=20_000, n_labelled=20_000, seed=0):
+def uniform_limits(v: Victim, *, n_uniform=20_000, n_labelled=20_000, n_active=12_000,
+                   seed=0):
     """What limits a copy on uniform points of the domain: one row of measurements.
 
     The victim's class shares on uniform points, how far uniform points lie from the
     attacker's data (median distance to the nearest pool row, beside the pool's own
     nearest-neighbour spacing), the share of uniform points near the victim's
-    boundary (top-two probability gap < 0.5, or ``|f| < 0.1`` for an SVM), and the
+    boundary (top-two probability gap < 0.5, or ``|f| < 0.1`` for an SVM), the
     agreement of a default copy fitted on the pool plus ``n_labelled`` passive uniform
-    labels (far more than any budget here).
+    labels (far more than any budget here), and the best uniform agreement the
+    pool + synthesis rule (:data:`SYNTHESIS` with the victim's named strategy) reaches
+    at any refit within ``n_active`` queries, with the queries it had then.
     """
     from sklearn.metrics import pairwise_distances
 
@@ -672,8 +675,11 @@ def uniform_limits(v: Victim, *, n_uniform=20_000, n_labelled=20_000, seed=0):
     fit = float(np.mean(copy.predict(X) == v.victim.predict(X)))
     agree = float(np.mean(fast_predict(copy, U) == yU))
     test = float(np.mean(fast_predict(copy, v.pool) == v.victim.predict(v.pool)))
+    curve = learning_curve(v, NAMED.get(v.name, "uncertainty"), seed, budget=n_active,
+                           uniform=(U, yU), **SYNTHESIS)["curve"]
+    n_best, _, best = max(curve, key=lambda c: (c[2], -c[0]))
     return [v.title, shares, float(np.median(d_u)), float(np.median(d_p)), 100 * near,
-            100 * fit, 100 * test, 100 * agree]
+            100 * fit, 100 * test, 100 * agree, f"{100 * best:.2f} ({n_best:,})"]
 
 
 def _limits_table(victims):
@@ -682,7 +688,8 @@ def _limits_table(victims):
         columns=["victim", "victim's classes on uniform points", "uniform -> pool NN dist",
                  "pool NN spacing", "uniform near boundary %",
                  "copy fit on its labels %", "copy 1-R_test %",
-                 "copy 1-R_unif % (pool + 20,000 uniform labels)"],
+                 "copy 1-R_unif % (pool + 20,000 uniform labels)",
+                 "named rule + fresh uniform: best 1-R_unif % (queries), budget 12,000"],
         rows=[uniform_limits(v) for v in victims],
         paper="–",
         notes=[
@@ -690,6 +697,13 @@ def _limits_table(victims):
             "(SVM, decision function). The copy is the victim's family with default "
             "settings fitted on the held-out half plus 20,000 passively labelled uniform "
             "points (seed 0); its agreement is what label quantity alone buys.",
+            "Last column: the pool + synthesis rule of the tables above (the named "
+            "strategy scoring the free pool rows and 2,000 fresh uniform points each "
+            "round, batches of 10%) run on to 12,000 queries, seed 0: the best uniform "
+            "agreement at any refit, on the same 20,000 uniform points, and the queries "
+            "at that refit. Where it stays below 99%, the issue's 99% uniform target is "
+            "beyond this copy family however the labels are chosen within budgets 4–7× "
+            "the ones measured above.",
         ],
         name="active_learning_uniform_limits",
     )

@@ -155,9 +155,11 @@ def test_uniform_limits_row():
     victim = LogisticRegression().fit(X[:200], y[:200])
     dom = Domain.from_data(X)
     v = Victim("lr", "lr", victim, LogisticRegression(), X[200:], dom)
-    row = uniform_limits(v, n_uniform=2000, n_labelled=2000)
+    row = uniform_limits(v, n_uniform=2000, n_labelled=2000, n_active=300)
     U = dom.sample(2000, random_state=100)
     shares = np.bincount(victim.predict(U)) / 2000
     assert row[1].startswith(f"{np.argmax(shares)}: {100 * shares.max():.1f}%")
     assert row[2] > 0 and row[3] > 0 and 0 <= row[4] <= 100
     assert row[5] > 99 and row[7] > 98  # same family, noise-free: nearly exact
+    best, queries = row[8].split(" (")
+    assert float(best) > 95 and 10 <= int(queries.rstrip(")").replace(",", "")) <= 300
