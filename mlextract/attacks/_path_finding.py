@@ -100,6 +100,9 @@ def _array_key(answer) -> bytes:
 
 _KEYS: dict[bytes, bytes] = {}
 
+#: Random points of a node's box per round of the mixture check's box probes.
+_BOX_PROBES = 8
+
 
 def _in_hull(p, points, tol=1e-6) -> bool:
     """Is ``p`` a convex combination of ``points``? (non-negative least squares)."""
@@ -661,7 +664,7 @@ class _Extraction:
             return []
         self.usage[fi] += 1
         f = self.fields[fi]
-        extra, known = [], {}
+        extra, known, n_box, hits = [], {}, self.n_refine, []
         for attempt in range(self.n_refine + 1):
             if f.ordered:
                 segs, known = yield from self._line_search(
@@ -670,13 +673,24 @@ class _Extraction:
             else:
                 segs = yield from self._set_search(q, fi, f.full(), "line_search")
             cells, top = self._children(q, node.box, fi, segs, "verify")
+            for x in hits:  # box probes of earlier attempts that answered otherwise
+                cell = next((c for c in cells if self._holds(c, x)), None)
+                if cell is not None:
+                    cell.witness = cell.witness + (x,)
             done = yield from self._verify_all(cells)
             if not self.numeric or _in_hull(node.answer, [c.answer for c in done]):
                 break
             s = sorted(known)
             gaps = [(f.raw(b) - f.raw(a), a, b) for a, b in zip(s, s[1:])
                     if b > a + 1 and _key(known[a]) == _key(known[b])] if f.ordered else []
+            if n_box:  # a round of random points of the box first (any field may hide it)
+                done = yield from self._probe_boxes(node, fi, done, min(_BOX_PROBES, n_box),
+                                                    hits)
+                n_box -= min(_BOX_PROBES, n_box)
+                if _in_hull(node.answer, [c.answer for c in done]):
+                    break
             if attempt == self.n_refine or not gaps:
+                done = yield from self._probe_boxes(node, fi, done, n_box, hits)
                 break
             self.n_hull_failures += 1
             _, a, b = max(gaps)
@@ -686,6 +700,50 @@ class _Extraction:
         entry = self.mixtures.setdefault(node.key, (node.answer, f.name, {}))
         entry[2].update((c.key, c.answer) for c in done)
         node.become(top)
+        # one segment: the node is its only cell (searched on from here, in place)
+        return [node if c is top else c for c in done]
+
+    def _probe_boxes(self, node, fi, done, n_probes, hits):
+        """Random points of the node's box while its answer is no mixture of ``done``.
+
+        The missed region need not lie along the searched field: an island of another
+        class may need two fields moved at once (behind a pure cell's corners, every
+        one of which lands in a look-alike leaf). Each round draws ``_BOX_PROBES``
+        points of the node's box (the searched field anywhere); a point that answers
+        otherwise than the cell holding it is that cell's witness, and the cell is
+        checked again (and split where the witness lies). Stops when the mixture is
+        made up or ``n_probes`` points were spent. Returns the proved cells; the
+        points that answered otherwise are appended to ``hits`` (witnesses for the
+        cells of a later search of the node).
+        """
+        q, rng = node.q, self.run.rng
+        room = [k for k in self._room(node) if k != fi]
+        while n_probes > 0 and not _in_hull(node.answer, [c.answer for c in done]):
+            n = min(_BOX_PROBES, n_probes)
+            n_probes -= n
+            self.n_hull_failures += 1
+            X = np.repeat(q[None, :], n, axis=0)
+            for k in room + [fi]:
+                f = self.fields[k]
+                lo_hi = f.full() if k == fi else node.box[k]
+                for r in range(n):
+                    if f.ordered:
+                        f.put(X[r], f.sample(rng, lo_hi[0], lo_hi[1]))
+                    else:
+                        f.put(X[r], int(rng.choice(sorted(lo_hi))))
+            answers = yield X, "refine"
+            recheck = []
+            for x, a in zip(X, answers):
+                cell = next((c for c in done if self._holds(c, x)), None)
+                if cell is not None and _key(a) != cell.key:
+                    hits.append(x)
+                    cell.witness = cell.witness + (x,)
+                    cell.kind = "verify"
+                    if cell not in recheck:
+                        recheck.append(cell)
+            if recheck:
+                done = [c for c in done if c not in recheck]
+                done += (yield from self._verify_all(recheck))
         return done
 
     def _unresolved(self):

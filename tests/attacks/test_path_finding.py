@@ -683,3 +683,23 @@ def test_uncovered_point_search_against_enumeration():
             assert v is None
         else:
             assert v is not None and tuple(v) in set(every) - taken
+
+
+@pytest.mark.timeout(60)
+def test_a_mixture_not_made_up_sends_random_points_of_the_nodes_box():
+    # seed 32: below a node, a pure cell holds an island of another class that only
+    # moving two fields at once reaches (its corners and the searched field's line all
+    # answer the cell's class); the node's answer is then no mixture of its cells, and
+    # random points of the node's box (not only of the searched field's line) find it
+    rng = np.random.default_rng(32)
+    X = rng.uniform(-1, 1, (600, 4))
+    y = (((X[:, 0] > 0) ^ (X[:, 1] * X[:, 2] > 0.1)).astype(int) + (rng.random(600) < 0.3)
+         + (X[:, 3] > 0.5))
+    victim = DecisionTreeClassifier(max_leaf_nodes=80, random_state=0).fit(X, y)
+    dom = Domain.from_data(X)
+    oracle = LocalOracle(victim, domain=dom, allow_missing=True)
+    res = PathFinding(mode="top_down", random_state=0).extract(oracle)
+    assert res.info["n_mixture_refinements"] >= 1
+    U = dom.sample(20_000, random_state=32)
+    np.testing.assert_allclose(res.model.predict_proba(U), victim.predict_proba(U),
+                               rtol=0, atol=1e-12)
