@@ -789,8 +789,8 @@ class _Extraction:
             new = yield from self._verify_cell(node)
         else:
             new = yield from self._expand(node)
-        if node.kind in ("verify", "expand"):
-            new = [node] + list(new)
+        if node.kind in ("verify", "expand") and not any(n is node for n in new):
+            new = [node] + list(new)  # (a one-segment node goes on as its only cell)
         return new
 
     def run_all(self):
