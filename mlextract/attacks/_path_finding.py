@@ -132,6 +132,8 @@ class _Extraction:
             4 if top_down else 8)
         self.numeric = self.oracle.output in ("proba", "value")
         self.cache: dict[bytes, object] = {}
+        self.owner: dict[bytes, _Node] = {}  # box-check rows -> their cell
+        self.paid_by: dict[int, list] = {}
         self.seen: dict[bytes, int] = {}
         self.counts = {"identify": 0, "line_search": 0, "verify": 0, "refine": 0, "grid": 0}
         if not top_down:
@@ -165,7 +167,24 @@ class _Extraction:
             self.counts[phase] += self.oracle.n_queries - before
             for k, a in zip(todo, ans):
                 self.cache[k] = a
+                node = self.owner.get(k)
+                if node is not None and phase == "verify":
+                    self.paid_by.setdefault(id(node), [node, 0])[1] += 1
         return [self.cache[k] for k in keys]
+
+    def _own(self, node, X):
+        """Box-check rows of ``node``: their paid queries are counted for it."""
+        for row in X + 0.0:
+            self.owner.setdefault(row.tobytes(), node)
+
+    def box_checks(self):
+        """Paid box-check queries of the cells that ended as leaves and as splits, and
+        the other verify queries (searches of hidden cuts)."""
+        out = {"leaf_boxes": 0, "internal_boxes": 0}
+        for node, n in self.paid_by.values():
+            out["leaf_boxes" if node.kind != "split" else "internal_boxes"] += n
+        out["hidden_cut_searches"] = self.counts["verify"] - sum(out.values())
+        return out
 
     def ask1(self, x, phase):
         return self.ask(x[None, :], phase)[0]
@@ -415,6 +434,7 @@ class _Extraction:
                 else:
                     f.put(X[r], int(rng.choice(sets[fi])))
         X = self._with_witnesses(node, X)
+        self._own(node, X)
         answers = yield X, "verify"
         bad = [r for r, a in enumerate(answers) if _key(a) != key]
         if not bad:
@@ -465,6 +485,7 @@ class _Extraction:
             node.kind = "expand"
             return []
         X = self._with_witnesses(node, np.array(rows))
+        self._own(node, X)
         answers = yield X, "verify"
         bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
         if not bad:
@@ -1156,6 +1177,7 @@ class PathFinding(Attack):
             "alike_leaves": [(np.atleast_1d(a).tolist(), n) for a, n, _ in split_answers],
             "predicates": preds,
             "queries_by_phase": dict(ex.counts),
+            "verify_queries": ex.box_checks(),
             "n_hidden_splits": ex.n_hidden,
             "n_mixture_refinements": ex.n_hull_failures,
             "n_grid_splits": ex.n_grid_splits,
