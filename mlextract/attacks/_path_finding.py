@@ -104,6 +104,7 @@ _KEYS: dict[bytes, bytes] = {}
 _BOX_PROBES = 8
 
 
+
 def _in_hull(p, points, tol=1e-6) -> bool:
     """Is ``p`` a convex combination of ``points``? (non-negative least squares)."""
     P = np.asarray(points, dtype=float).reshape(len(points), -1)
@@ -140,13 +141,20 @@ class _Extraction:
             self.counts.update(slice=0, check=0)
         self.n_hidden = 0
         self.n_hull_failures = 0
+        # the mixture check's box probes draw from their own stream: they do not move
+        # the random checks of the cells
+        self.probe_rng = run.rng.spawn(1)[0]
         self.unresolved: list[str] = []
         self.mixtures: dict[bytes, tuple] = {}
         self.root = None
         self.cuts = {fi: set() for fi, f in enumerate(self.fields) if f.ordered}
         self.partitions = {fi: [] for fi, f in enumerate(self.fields) if not f.ordered}
+        self.cut_boxes = {fi: [] for fi in self.cuts}  # each cut and the box it was found in
+        # top-down by default: pure leaves that answer like cells apart from them are
+        # checked once on the cuts found near them (see _grid_values)
+        self.near_grid = top_down and attack.grid_checks is None
         self.grid_cap = attack.grid_checks if attack.grid_checks is not None else (
-            0 if top_down else 64)
+            1 if top_down else 64)
         self.grid_rounds = 6 if self.grid_cap else 0
         self.n_grid_splits = 0
         self.n_witnesses = 0
@@ -304,6 +312,7 @@ class _Extraction:
         f = self.fields[fi]
         if f.ordered:
             self.cuts[fi].update(seg[1] for seg in segments[:-1])
+            self.cut_boxes[fi].extend((seg[1], box) for seg in segments[:-1])
         else:
             self.partitions[fi].append([frozenset(seg[0]) for seg in segments])
         cells = []
@@ -576,7 +585,12 @@ class _Extraction:
         if f.ordered:
             lo, hi = b
             vals = {lo, hi}
-            for c in self.cuts[fi]:
+            # near: cuts found in boxes apart from this one on one other field at most
+            # (a node's region spans the cells its hidden cuts and its siblings made)
+            cuts = self.cuts[fi] if not self.near_grid else {
+                c for c, box in self.cut_boxes[fi]
+                if lo <= c < hi and self._apart(node.box, box, fi) <= 1}
+            for c in cuts:
                 if lo <= c < hi:
                     vals.update((c, c + 1))
             return sorted(vals)
@@ -590,6 +604,18 @@ class _Extraction:
             reps.setdefault(tuple(sig[c]), c)
         return sorted(reps.values())
 
+    def _apart(self, a, b, skip):
+        """On how many fields but ``skip`` are boxes a and b disjoint?"""
+        n = 0
+        for k, f in enumerate(self.fields):
+            if k == skip:
+                continue
+            if f.ordered:
+                n += a[k][1] < b[k][0] or b[k][1] < a[k][0]
+            else:
+                n += not a[k] & b[k]
+        return n
+
     def _grid_check(self, node):
         """Check a finished leaf on the grid of every cut found elsewhere.
 
@@ -599,6 +625,8 @@ class _Extraction:
         of each field once and random grid points.
         """
         room = self._room(node)
+        if self.near_grid:  # categories were tried at every cell (one query each)
+            room = [fi for fi in room if self.fields[fi].ordered]
         if not room:
             return []
         vals = [self._grid_values(node, fi) for fi in room]
@@ -685,7 +713,7 @@ class _Extraction:
             return []
         self.usage[fi] += 1
         f = self.fields[fi]
-        extra, known, n_box, hits = [], {}, self.n_refine, []
+        extra, known = [], {}
         for attempt in range(self.n_refine + 1):
             if f.ordered:
                 segs, known = yield from self._line_search(
@@ -694,24 +722,16 @@ class _Extraction:
             else:
                 segs = yield from self._set_search(q, fi, f.full(), "line_search")
             cells, top = self._children(q, node.box, fi, segs, "verify")
-            for x in hits:  # box probes of earlier attempts that answered otherwise
-                cell = next((c for c in cells if self._holds(c, x)), None)
-                if cell is not None:
-                    cell.witness = cell.witness + (x,)
             done = yield from self._verify_all(cells)
             if not self.numeric or _in_hull(node.answer, [c.answer for c in done]):
                 break
             s = sorted(known)
             gaps = [(f.raw(b) - f.raw(a), a, b) for a, b in zip(s, s[1:])
                     if b > a + 1 and _key(known[a]) == _key(known[b])] if f.ordered else []
-            if n_box:  # a round of random points of the box first (any field may hide it)
-                done = yield from self._probe_boxes(node, fi, done, min(_BOX_PROBES, n_box),
-                                                    hits)
-                n_box -= min(_BOX_PROBES, n_box)
-                if _in_hull(node.answer, [c.answer for c in done]):
-                    break
             if attempt == self.n_refine or not gaps:
-                done = yield from self._probe_boxes(node, fi, done, n_box, hits)
+                # the searched field's line is spent: the missed region may need other
+                # fields moved too (random points of the node's box)
+                done = yield from self._probe_boxes(node, fi, done, self.n_refine)
                 break
             self.n_hull_failures += 1
             _, a, b = max(gaps)
@@ -724,7 +744,7 @@ class _Extraction:
         # one segment: the node is its only cell (searched on from here, in place)
         return [node if c is top else c for c in done]
 
-    def _probe_boxes(self, node, fi, done, n_probes, hits):
+    def _probe_boxes(self, node, fi, done, n_probes):
         """Random points of the node's box while its answer is no mixture of ``done``.
 
         The missed region need not lie along the searched field: an island of another
@@ -733,11 +753,9 @@ class _Extraction:
         points of the node's box (the searched field anywhere); a point that answers
         otherwise than the cell holding it is that cell's witness, and the cell is
         checked again (and split where the witness lies). Stops when the mixture is
-        made up or ``n_probes`` points were spent. Returns the proved cells; the
-        points that answered otherwise are appended to ``hits`` (witnesses for the
-        cells of a later search of the node).
+        made up or ``n_probes`` points were spent. Returns the proved cells.
         """
-        q, rng = node.q, self.run.rng
+        q, rng = node.q, self.probe_rng
         room = [k for k in self._room(node) if k != fi]
         while n_probes > 0 and not _in_hull(node.answer, [c.answer for c in done]):
             n = min(_BOX_PROBES, n_probes)
@@ -757,7 +775,6 @@ class _Extraction:
             for x, a in zip(X, answers):
                 cell = next((c for c in done if self._holds(c, x)), None)
                 if cell is not None and _key(a) != cell.key:
-                    hits.append(x)
                     cell.witness = cell.witness + (x,)
                     cell.kind = "verify"
                     if cell not in recheck:
@@ -835,7 +852,8 @@ class _Extraction:
             leaves = [n for n in _leaves(self.root) if n.kind == "leaf"]
             alike = {g[2] for g in _split_answers(leaves, self.fields)}
             self._run_cells(tasks=[self._grid_task(leaf) for leaf in leaves
-                                   if leaf.key in alike])
+                                   if leaf.key in alike and (
+                                       not self.near_grid or self._pure(leaf.key))])
             if self.n_grid_splits == before:
                 break
 
@@ -991,6 +1009,9 @@ class PathFinding(Attack):
         answer alike); only for probability and value answers. Each probe bisects the
         widest gap between probes that answer alike, so a region of width w of the
         range needs about 1/w probes; they are spent only where the mixture fails.
+        When the line is spent and the mixture still fails, up to as many random
+        points of the node's box (every field moved: the missed region may lie two
+        fields away) are asked, and a cell that one of them contradicts is split.
     n_checks : int, default=None
         Random points of a cell's box queried besides its corners when its answer is
         pure or already seen elsewhere, a guard against distinct leaves that answer
@@ -1004,8 +1025,13 @@ class PathFinding(Attack):
         checks repeat until no leaf fails. Only leaves whose answer is also held by
         cells apart from them are checked (elsewhere the answer names one node and the
         corner checks prove the box). Default: 64 bottom-up (complete queries reach
-        leaves only, which often share an answer), 0 top-down (the queries stay few;
-        set it to copy trees with alike leaves exactly at about 3x the queries).
+        leaves only, which often share an answer); top-down, each pure leaf that
+        answers like cells apart from it is checked once on the cuts of its ordered
+        fields found *near* it (in boxes apart from its own on one other field at
+        most: the cells a victim node's region was cut into), every grid value once
+        (a diagonal of the grid). A pure cell's corners and random points may all
+        land in look-alike leaves and miss a sliver between two cuts of one field;
+        the near cuts are where those slivers end. 0 turns the checks off.
     random_state : int, Generator or None
         Seeds the random checks.
 

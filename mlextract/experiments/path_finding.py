@@ -250,7 +250,14 @@ def _synthetic_table(ctx, n_unif):
         notes=["Continuous features: every threshold narrowed to two adjacent float32 values.",
                "cpu s: CPU seconds of the extraction (the in-process victim's answers "
                "included); wall time is longer on a shared machine.",
-               "top_down+grid: grid_checks=64 (leaves whose answer other leaves share are "
-               "checked on both sides of every cut found)."],
+               "top_down (default): pure leaves whose answer other leaves share are checked "
+               "once on the cuts of their ordered fields found in neighbouring boxes (apart "
+               "from theirs on one other field at most), each cut's two sides once; "
+               "top_down+grid: grid_checks=64 (both sides of every cut found anywhere, up to "
+               "64 points of the grid per leaf).",
+               "Without the neighbouring-cut checks (grid_checks=0) the 500-leaf classifier "
+               "was 99.97% uniform: slivers of another class between two cuts of one field, "
+               "inside pure cells whose corners and random points all land in look-alike "
+               "leaves."],
         name="path_finding_synthetic",
     )

@@ -686,20 +686,19 @@ def test_uncovered_point_search_against_enumeration():
 
 
 @pytest.mark.timeout(60)
-def test_a_mixture_not_made_up_sends_random_points_of_the_nodes_box():
-    # seed 32: below a node, a pure cell holds an island of another class that only
-    # moving two fields at once reaches (its corners and the searched field's line all
-    # answer the cell's class); the node's answer is then no mixture of its cells, and
-    # random points of the node's box (not only of the searched field's line) find it
-    rng = np.random.default_rng(32)
-    X = rng.uniform(-1, 1, (600, 4))
-    y = (((X[:, 0] > 0) ^ (X[:, 1] * X[:, 2] > 0.1)).astype(int) + (rng.random(600) < 0.3)
-         + (X[:, 3] > 0.5))
-    victim = DecisionTreeClassifier(max_leaf_nodes=80, random_state=0).fit(X, y)
+@pytest.mark.parametrize("d, seed", [(8, 8), (12, 2)])
+def test_pure_leaves_are_checked_on_the_cuts_found_near_them(d, seed):
+    # 3 classes, 150 leaves: a pure cell holds a sliver of another class between two
+    # cuts of one field, behind a hidden re-test; its ends, corners and random points
+    # all answer the cell's class (look-alike leaves). Top-down checks pure alike
+    # leaves on the cuts found in neighbouring boxes by default.
+    X, y = make_classification(n_samples=3000, n_features=d, n_informative=d // 2,
+                               n_classes=3, random_state=seed)
+    victim = DecisionTreeClassifier(max_leaf_nodes=150, random_state=0).fit(X, y)
     dom = Domain.from_data(X)
     oracle = LocalOracle(victim, domain=dom, allow_missing=True)
     res = PathFinding(mode="top_down", random_state=0).extract(oracle)
-    assert res.info["n_mixture_refinements"] >= 1
-    U = dom.sample(20_000, random_state=32)
+    assert res.info["queries_by_phase"]["grid"] > 0
+    U = dom.sample(20_000, random_state=seed)
     np.testing.assert_allclose(res.model.predict_proba(U), victim.predict_proba(U),
                                rtol=0, atol=1e-12)
