@@ -94,8 +94,10 @@ def _attack_row(victim, domain, X_test, *, mode, n_unif, seed, grid_checks=None,
         oracle, budget=budget)
     dt = time.process_time() - t0
     U = domain.sample(n_unif, random_state=seed + 1)
-    return res, dt, 100 * _same_answers(victim, res.model, X_test), \
-        100 * _same_answers(victim, res.model, U)
+    # three decimals: one point in 100,000 shows (a table's 4 significant digits
+    # would print 99.999 as 100)
+    return res, dt, f"{100 * _same_answers(victim, res.model, X_test):.3f}", \
+        f"{100 * _same_answers(victim, res.model, U):.3f}"
 
 
 def _spent(tree, res):
@@ -103,7 +105,7 @@ def _spent(tree, res):
     return (f"{tree}: identify {by_phase['identify']:,}, search "
             f"{by_phase['line_search'] + by_phase['refine']:,}, box checks at leaves "
             f"{boxes['leaf_boxes']:,} / internal {boxes['internal_boxes']:,}, hidden "
-            f"{boxes['hidden_cut_searches']:,}")
+            f"{boxes['hidden_cut_searches']:,}, near cuts {by_phase['grid']:,}")
 
 
 def _load(name, ctx):
@@ -206,7 +208,8 @@ def path_finding(ctx):
             "Where top-down queries go (identify: the feature of each node, group "
             "testing; search: cuts and categories at each node, incl. refinement; box "
             "checks at the cells that ended as leaves / as internal nodes; hidden: "
-            "searches of cuts found by a check): " + "; ".join(spent) + ".",
+            "searches of cuts found by a check; near cuts: the pure alike leaves' checks "
+            "on the cuts found in neighbouring boxes): " + "; ".join(spent) + ".",
         ],
         name="path_finding_paper",
     )
