@@ -100,10 +100,6 @@ def _array_key(answer) -> bytes:
 
 _KEYS: dict[bytes, bytes] = {}
 
-#: Random points of a node's box per round of the mixture check's box probes.
-_BOX_PROBES = 8
-
-
 
 def _in_hull(p, points, tol=1e-6) -> bool:
     """Is ``p`` a convex combination of ``points``? (non-negative least squares)."""
@@ -141,9 +137,6 @@ class _Extraction:
             self.counts.update(slice=0, check=0)
         self.n_hidden = 0
         self.n_hull_failures = 0
-        # the mixture check's box probes draw from their own stream: they do not move
-        # the random checks of the cells
-        self.probe_rng = run.rng.spawn(1)[0]
         self.unresolved: list[str] = []
         self.mixtures: dict[bytes, tuple] = {}
         self.root = None
@@ -729,9 +722,6 @@ class _Extraction:
             gaps = [(f.raw(b) - f.raw(a), a, b) for a, b in zip(s, s[1:])
                     if b > a + 1 and _key(known[a]) == _key(known[b])] if f.ordered else []
             if attempt == self.n_refine or not gaps:
-                # the searched field's line is spent: the missed region may need other
-                # fields moved too (random points of the node's box)
-                done = yield from self._probe_boxes(node, fi, done, self.n_refine)
                 break
             self.n_hull_failures += 1
             _, a, b = max(gaps)
@@ -743,46 +733,6 @@ class _Extraction:
         node.become(top)
         # one segment: the node is its only cell (searched on from here, in place)
         return [node if c is top else c for c in done]
-
-    def _probe_boxes(self, node, fi, done, n_probes):
-        """Random points of the node's box while its answer is no mixture of ``done``.
-
-        The missed region need not lie along the searched field: an island of another
-        class may need two fields moved at once (behind a pure cell's corners, every
-        one of which lands in a look-alike leaf). Each round draws ``_BOX_PROBES``
-        points of the node's box (the searched field anywhere); a point that answers
-        otherwise than the cell holding it is that cell's witness, and the cell is
-        checked again (and split where the witness lies). Stops when the mixture is
-        made up or ``n_probes`` points were spent. Returns the proved cells.
-        """
-        q, rng = node.q, self.probe_rng
-        room = [k for k in self._room(node) if k != fi]
-        while n_probes > 0 and not _in_hull(node.answer, [c.answer for c in done]):
-            n = min(_BOX_PROBES, n_probes)
-            n_probes -= n
-            self.n_hull_failures += 1
-            X = np.repeat(q[None, :], n, axis=0)
-            for k in room + [fi]:
-                f = self.fields[k]
-                lo_hi = f.full() if k == fi else node.box[k]
-                for r in range(n):
-                    if f.ordered:
-                        f.put(X[r], f.sample(rng, lo_hi[0], lo_hi[1]))
-                    else:
-                        f.put(X[r], int(rng.choice(sorted(lo_hi))))
-            answers = yield X, "refine"
-            recheck = []
-            for x, a in zip(X, answers):
-                cell = next((c for c in done if self._holds(c, x)), None)
-                if cell is not None and _key(a) != cell.key:
-                    cell.witness = cell.witness + (x,)
-                    cell.kind = "verify"
-                    if cell not in recheck:
-                        recheck.append(cell)
-            if recheck:
-                done = [c for c in done if c not in recheck]
-                done += (yield from self._verify_all(recheck))
-        return done
 
     def _unresolved(self):
         """Stop nodes whose answer is not a mixture of the cells found below them."""
@@ -1009,9 +959,6 @@ class PathFinding(Attack):
         answer alike); only for probability and value answers. Each probe bisects the
         widest gap between probes that answer alike, so a region of width w of the
         range needs about 1/w probes; they are spent only where the mixture fails.
-        When the line is spent and the mixture still fails, up to as many random
-        points of the node's box (every field moved: the missed region may lie two
-        fields away) are asked, and a cell that one of them contradicts is split.
     n_checks : int, default=None
         Random points of a cell's box queried besides its corners when its answer is
         pure or already seen elsewhere, a guard against distinct leaves that answer
