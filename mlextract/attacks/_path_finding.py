@@ -129,6 +129,8 @@ class _Extraction:
             4 if top_down else 8)
         self.numeric = self.oracle.output in ("proba", "value")
         self.cache: dict[bytes, object] = {}
+        self.owner: dict[bytes, _Node] = {}  # box-check rows -> their cell
+        self.paid_by: dict[int, list] = {}
         self.seen: dict[bytes, int] = {}
         self.counts = {"identify": 0, "line_search": 0, "verify": 0, "refine": 0, "grid": 0}
         if not top_down:
@@ -140,8 +142,12 @@ class _Extraction:
         self.root = None
         self.cuts = {fi: set() for fi, f in enumerate(self.fields) if f.ordered}
         self.partitions = {fi: [] for fi, f in enumerate(self.fields) if not f.ordered}
+        self.cut_boxes = {fi: [] for fi in self.cuts}  # each cut and the box it was found in
+        # top-down by default: pure leaves that answer like cells apart from them are
+        # checked once on the cuts found near them (see _grid_values)
+        self.near_grid = top_down and attack.grid_checks is None
         self.grid_cap = attack.grid_checks if attack.grid_checks is not None else (
-            0 if top_down else 64)
+            1 if top_down else 64)
         self.grid_rounds = 6 if self.grid_cap else 0
         self.n_grid_splits = 0
         self.n_witnesses = 0
@@ -162,7 +168,24 @@ class _Extraction:
             self.counts[phase] += self.oracle.n_queries - before
             for k, a in zip(todo, ans):
                 self.cache[k] = a
+                node = self.owner.get(k)
+                if node is not None and phase == "verify":
+                    self.paid_by.setdefault(id(node), [node, 0])[1] += 1
         return [self.cache[k] for k in keys]
+
+    def _own(self, node, X):
+        """Box-check rows of ``node``: their paid queries are counted for it."""
+        for row in X + 0.0:
+            self.owner.setdefault(row.tobytes(), node)
+
+    def box_checks(self):
+        """Paid box-check queries of the cells that ended as leaves and as splits, and
+        the other verify queries (searches of hidden cuts)."""
+        out = {"leaf_boxes": 0, "internal_boxes": 0}
+        for node, n in self.paid_by.values():
+            out["leaf_boxes" if node.kind != "split" else "internal_boxes"] += n
+        out["hidden_cut_searches"] = self.counts["verify"] - sum(out.values())
+        return out
 
     def ask1(self, x, phase):
         return self.ask(x[None, :], phase)[0]
@@ -282,6 +305,7 @@ class _Extraction:
         f = self.fields[fi]
         if f.ordered:
             self.cuts[fi].update(seg[1] for seg in segments[:-1])
+            self.cut_boxes[fi].extend((seg[1], box) for seg in segments[:-1])
         else:
             self.partitions[fi].append([frozenset(seg[0]) for seg in segments])
         cells = []
@@ -412,6 +436,7 @@ class _Extraction:
                 else:
                     f.put(X[r], int(rng.choice(sets[fi])))
         X = self._with_witnesses(node, X)
+        self._own(node, X)
         answers = yield X, "verify"
         bad = [r for r, a in enumerate(answers) if _key(a) != key]
         if not bad:
@@ -462,6 +487,7 @@ class _Extraction:
             node.kind = "expand"
             return []
         X = self._with_witnesses(node, np.array(rows))
+        self._own(node, X)
         answers = yield X, "verify"
         bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
         if not bad:
@@ -552,7 +578,12 @@ class _Extraction:
         if f.ordered:
             lo, hi = b
             vals = {lo, hi}
-            for c in self.cuts[fi]:
+            # near: cuts found in boxes apart from this one on one other field at most
+            # (a node's region spans the cells its hidden cuts and its siblings made)
+            cuts = self.cuts[fi] if not self.near_grid else {
+                c for c, box in self.cut_boxes[fi]
+                if lo <= c < hi and self._apart(node.box, box, fi) <= 1}
+            for c in cuts:
                 if lo <= c < hi:
                     vals.update((c, c + 1))
             return sorted(vals)
@@ -566,6 +597,18 @@ class _Extraction:
             reps.setdefault(tuple(sig[c]), c)
         return sorted(reps.values())
 
+    def _apart(self, a, b, skip):
+        """On how many fields but ``skip`` are boxes a and b disjoint?"""
+        n = 0
+        for k, f in enumerate(self.fields):
+            if k == skip:
+                continue
+            if f.ordered:
+                n += a[k][1] < b[k][0] or b[k][1] < a[k][0]
+            else:
+                n += not a[k] & b[k]
+        return n
+
     def _grid_check(self, node):
         """Check a finished leaf on the grid of every cut found elsewhere.
 
@@ -575,6 +618,8 @@ class _Extraction:
         of each field once and random grid points.
         """
         room = self._room(node)
+        if self.near_grid:  # categories were tried at every cell (one query each)
+            room = [fi for fi in room if self.fields[fi].ordered]
         if not room:
             return []
         vals = [self._grid_values(node, fi) for fi in room]
@@ -686,7 +731,8 @@ class _Extraction:
         entry = self.mixtures.setdefault(node.key, (node.answer, f.name, {}))
         entry[2].update((c.key, c.answer) for c in done)
         node.become(top)
-        return done
+        # one segment: the node is its only cell (searched on from here, in place)
+        return [node if c is top else c for c in done]
 
     def _unresolved(self):
         """Stop nodes whose answer is not a mixture of the cells found below them."""
@@ -731,8 +777,8 @@ class _Extraction:
             new = yield from self._verify_cell(node)
         else:
             new = yield from self._expand(node)
-        if node.kind in ("verify", "expand"):
-            new = [node] + list(new)
+        if node.kind in ("verify", "expand") and not any(n is node for n in new):
+            new = [node] + list(new)  # (a one-segment node goes on as its only cell)
         return new
 
     def run_all(self):
@@ -756,7 +802,8 @@ class _Extraction:
             leaves = [n for n in _leaves(self.root) if n.kind == "leaf"]
             alike = {g[2] for g in _split_answers(leaves, self.fields)}
             self._run_cells(tasks=[self._grid_task(leaf) for leaf in leaves
-                                   if leaf.key in alike])
+                                   if leaf.key in alike and (
+                                       not self.near_grid or self._pure(leaf.key))])
             if self.n_grid_splits == before:
                 break
 
@@ -925,8 +972,13 @@ class PathFinding(Attack):
         checks repeat until no leaf fails. Only leaves whose answer is also held by
         cells apart from them are checked (elsewhere the answer names one node and the
         corner checks prove the box). Default: 64 bottom-up (complete queries reach
-        leaves only, which often share an answer), 0 top-down (the queries stay few;
-        set it to copy trees with alike leaves exactly at about 3x the queries).
+        leaves only, which often share an answer); top-down, each pure leaf that
+        answers like cells apart from it is checked once on the cuts of its ordered
+        fields found *near* it (in boxes apart from its own on one other field at
+        most: the cells a victim node's region was cut into), every grid value once
+        (a diagonal of the grid). A pure cell's corners and random points may all
+        land in look-alike leaves and miss a sliver between two cuts of one field;
+        the near cuts are where those slivers end. 0 turns the checks off.
     random_state : int, Generator or None
         Seeds the random checks.
 
@@ -1098,6 +1150,7 @@ class PathFinding(Attack):
             "alike_leaves": [(np.atleast_1d(a).tolist(), n) for a, n, _ in split_answers],
             "predicates": preds,
             "queries_by_phase": dict(ex.counts),
+            "verify_queries": ex.box_checks(),
             "n_hidden_splits": ex.n_hidden,
             "n_mixture_refinements": ex.n_hull_failures,
             "n_grid_splits": ex.n_grid_splits,
