@@ -11,8 +11,9 @@ Three families:
 - seeded synthetic sets built with scikit-learn's generators, at the sizes of the
   paper's code: ``circles``, ``moons``, ``blobs``, ``five_class``;
 - real tabular sets: ``adult_income``, ``adult_race`` and ``german_credit`` (shipped
-  compressed in the repository's ``datasets/`` folder, CC BY 4.0), ``steak`` and
-  ``gss`` (not shipped: read from ``data_dir`` or ``$MLEXTRACT_DATA_DIR``).
+  compressed in the repository's ``datasets/`` folder, CC BY 4.0), ``steak``, ``gss``
+  and ``gss_numeric`` (not shipped: read from ``data_dir`` or
+  ``$MLEXTRACT_DATA_DIR``).
 
 Categorical columns are one-hot encoded, one column per value seen in the file, in
 sorted order (numbers by value), named ``"column=value"``; numeric columns come
@@ -293,6 +294,28 @@ def _load_gss(data_dir, random_state):
                     order=GSS_ORDER)
 
 
+#: The GSS answers with an open top category, read as their lowest number.
+GSS_NUMBERS = {"children": {"EIGHT OR MORE": "8"}, "age": {"89 OR OLDER": "89"}}
+
+
+def _load_gss_numeric(data_dir, random_state):
+    """GSS with ``age`` and ``children`` as whole numbers instead of one-hot groups.
+
+    The same rows as ``gss``; a tree then cuts age and children by thresholds, as a
+    tree learner reading the raw file as numbers would.
+    """
+    rows = _read_rows("GSShappiness.csv", data_dir=data_dir, shipped=False)
+    header, body = rows[0], rows[1:]
+    keep = [c for c in header if c not in ("year", "id")]
+    cols = _complete_rows(header, body, keep)
+    for col, spelled in GSS_NUMBERS.items():
+        cols[col] = [spelled.get(v, v) for v in cols[col]]
+    numeric = list(GSS_NUMBERS)
+    categorical = [c for c in keep if c != GSS_TARGET and c not in GSS_NUMBERS]
+    return _tabular("gss_numeric", cols, numeric, categorical, GSS_TARGET,
+                    DESCRIPTIONS["gss_numeric"], order=GSS_ORDER)
+
+
 # ---------------------------------------------------------------------- sklearn sets
 def _from_sklearn(name, loader, *, integer_bounds=None):
     data = loader()
@@ -432,6 +455,11 @@ _ENTRIES = {
         _load_gss, (16127, 101), 3,
         "General Social Survey GSShappiness.csv (not shipped: data_dir), target "
         "happiness level; complete rows, year and id dropped, every answer one-hot",
+    ),
+    "gss_numeric": _Entry(
+        _load_gss_numeric, (16127, 22), 3,
+        "The gss rows with age and children as whole numbers (89 OR OLDER read as 89, "
+        "EIGHT OR MORE as 8), the other answers one-hot",
     ),
 }
 

@@ -24,8 +24,9 @@ SHAPES = {
     "german_credit": (1000, 61, 2),
     "steak": (331, 40, 5),
     "gss": (16127, 101, 3),
+    "gss_numeric": (16127, 22, 3),
 }
-NOT_SHIPPED = {"steak", "gss"}
+NOT_SHIPPED = {"steak", "gss", "gss_numeric"}
 
 
 def test_available_lists_every_set():
@@ -123,6 +124,22 @@ def test_gss_encoding(data_dir):
     assert len(data.domain.one_hot_groups) == 8
     children = [f for f in data.feature_names if f.startswith("children=")]
     assert children[0] == "children=0" and children[-1] == "children=EIGHT OR MORE"
+
+
+def test_gss_numeric_reads_age_and_children_as_numbers(data_dir):
+    onehot = datasets.load("gss", data_dir=data_dir)
+    data = datasets.load("gss_numeric", data_dir=data_dir)
+    assert data.feature_names[:2] == ["children", "age"]
+    np.testing.assert_array_equal(data.y, onehot.y)
+    # the one-hot row's category, read as a number, is the numeric column's value
+    for col, k in (("children", 0), ("age", 1)):
+        names = [f for f in onehot.feature_names if f.startswith(col + "=")]
+        idx = [onehot.feature_names.index(f) for f in names]
+        values = np.array([float(f.split("=")[1].split()[0].replace("EIGHT", "8"))
+                           for f in names])
+        np.testing.assert_array_equal(values[onehot.X[:, idx].argmax(axis=1)], data.X[:, k])
+    assert data.domain.integer.tolist() == [0, 1]
+    assert len(data.domain.one_hot_groups) == 6
 
 
 def test_absent_data_is_a_clear_file_not_found(tmp_path, monkeypatch):
