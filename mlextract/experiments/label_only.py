@@ -303,9 +303,10 @@ def rbf_svm_extraction(ctx):
             "held-out test set. Pool points are paid for only when asked. Uniform agreement "
             f"on {n_unif:,} uniform points of the data's bounding box.",
             "Same settings for every victim: ActiveSynthesis(n_queries, pool) with its "
-            "defaults (10% initial: pool and uniform; rounds of 5%: half pool points nearest "
-            "the copy's boundary, half bisected on the copy between pool points it labels "
-            "differently, 20% uniform points nearest its boundary). Copy: SVC with width, "
+            "defaults (10% initial: pool and uniform; rounds of 5%: 20% uniform points "
+            "nearest the copy's boundary, and of the rest a quarter the unasked pool points "
+            "nearest it (pool_share=0.25), three quarters bisected on the copy between pool "
+            "points it labels differently). Copy: SVC with width, "
             "C ∈ {100, 1e3, 1e4} and scaling chosen by CV, width unit from the pool.",
             "Status 'success' = the copy's predictions on 4,000 check points (uniform and "
             "pool, never asked) changed by ≤ 0.2% in the last two rounds; 'approximate' = "
