@@ -28,8 +28,9 @@ class ActiveSynthesis(Attack):
     * synthesis: random pairs of points labelled differently (answered points;
       with a pool, pool points as the copy labels them) are bisected on the copy
       (no queries) to the copy's boundary, and the victim is asked there;
-    * pool selection (with a pool): half of those queries go instead to the
-      unasked pool points nearest the copy's boundary (smallest ``|f(x)|``);
+    * pool selection (with a pool): a share ``pool_share`` of those queries
+      goes instead to the unasked pool points nearest the copy's boundary
+      (smallest ``|f(x)|``);
     * exploration: a share ``explore`` goes to the uniform points, out of
       2,000 fresh candidates, nearest the copy's boundary — the
       coverage that agreement on uniform points of the domain needs, far from
@@ -68,6 +69,11 @@ class ActiveSynthesis(Attack):
         geometry: standardising blows up near-constant features.
     explore : float, default=0.2
         Share of each round spent on uniform points of the domain.
+    pool_share : float, default=0.25
+        Share of the rest of each round spent on the unasked pool points nearest
+        the copy's boundary instead of on synthesised points (with a pool).
+        A minority: natural points near the copy's boundary pin the victim's
+        boundary down less than points synthesised on it (see Notes).
     jitter : float, default=0.01
         Gaussian noise added to each synthesised point, as a fraction of each
         feature's range.
@@ -103,6 +109,18 @@ class ActiveSynthesis(Attack):
     boundary. The copy's C is searched in {100, 1,000, 10,000}: the labels are
     noise-free, so the copy should separate them.
 
+    Synthesis or selection. With a pool, asking pool points nearest the copy's
+    boundary (``pool_share=0.5``, this attack's earlier default) gave, at 1,000
+    queries, mean test/uniform agreement 98.6/92.4 (digits ≥ 5) and 97.6/98.4
+    (Adult) over 3 seeds; synthesising every such query (``pool_share=0``) gave
+    99.1/93.6 and 98.1/98.5, and the default 0.25 99.2/93.0 and 98.0/98.6, with
+    moons and breast cancer unchanged or better. On a 10-d victim whose positive
+    class is a small region of the pool, 0.25 was best on test data (94.5%
+    against 92.8% for 0 and 93.8% for 0.5, 5 seeds).
+    Even the 1,000 pool points nearest the victim's own boundary (picked with
+    its decision values) give a copy only 96.2–97.3% test agreement on Adult:
+    labels of natural points alone leave the boundary between them loose.
+
     References
     ----------
     .. [1] V. Chandrasekaran, K. Chaudhuri, I. Giacomelli, S. Jha, S. Yan.
@@ -127,8 +145,9 @@ class ActiveSynthesis(Attack):
     outputs = ("label", "proba", "logit")
 
     def __init__(self, *, n_queries=1000, n_initial=None, batch_size=None, kernel="rbf",
-                 pool=None, seed_points=None, standardize="auto", explore=0.2, jitter=0.01,
-                 tol=0.002, stop_early=False, random_state=None):
+                 pool=None, seed_points=None, standardize="auto", explore=0.2,
+                 pool_share=0.25, jitter=0.01, tol=0.002, stop_early=False,
+                 random_state=None):
         self.n_queries = n_queries
         self.n_initial = n_initial
         self.batch_size = batch_size
@@ -137,6 +156,7 @@ class ActiveSynthesis(Attack):
         self.seed_points = seed_points
         self.standardize = standardize
         self.explore = explore
+        self.pool_share = pool_share
         self.jitter = jitter
         self.tol = tol
         self.stop_early = stop_early
@@ -155,8 +175,10 @@ class ActiveSynthesis(Attack):
             raise ValueError(
                 f"standardize must be 'auto', True or False; got {self.standardize!r}."
             )
-        if not 0 <= self.explore <= 1:
-            raise ValueError(f"explore must be in [0, 1]; got {self.explore!r}.")
+        for name in ("explore", "pool_share"):
+            v = getattr(self, name)
+            if not 0 <= v <= 1:
+                raise ValueError(f"{name} must be in [0, 1]; got {v!r}.")
         if not self.jitter >= 0:
             raise ValueError(f"jitter must be >= 0; got {self.jitter!r}.")
         if not 0 <= self.tol < 1:
@@ -223,7 +245,7 @@ class ActiveSynthesis(Attack):
                 Xn = vertex_sample(dom, m, rng)
             else:
                 Xn = _round_queries(run.model, X, y, pool, unasked, dom, m, self.explore,
-                                    spread, rng)
+                                    self.pool_share, spread, rng)
             yn = ask.raw(Xn, phase="synthesis")
             err = float(np.mean(run.model.predict(Xn) != yn))
             rounds.append({"n_queries": int(len(Xn)), "copy_error": err,
@@ -271,14 +293,14 @@ def _initial_queries(attack, dom, pool, unasked, n, rng, ask):
     return X, ask.raw(X, phase="initial")
 
 
-def _round_queries(model, X, y, pool, unasked, dom, m, explore, spread, rng):
+def _round_queries(model, X, y, pool, unasked, dom, m, explore, pool_share, spread, rng):
     """One round's ``m`` points: synthesis, pool selection, uniform exploration."""
     m_e = int(round(explore * m))
     m_s = m - m_e
     parts = []
     if pool is not None:
         cand = np.flatnonzero(unasked)
-        m_p = min(m_s // 2, cand.size)
+        m_p = min(int(pool_share * m_s), cand.size)
         if m_p:
             near = cand[np.argsort(np.abs(model.decision_function(pool[cand])))[:m_p]]
             unasked[near] = False

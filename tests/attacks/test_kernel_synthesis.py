@@ -99,3 +99,31 @@ def test_bad_input_and_zero_budget():
         ActiveSynthesis(pool=np.full((3, 2), np.nan)).extract(oracle)
     with pytest.raises(ValueError, match="tol must be"):
         ActiveSynthesis(tol=1.5).extract(oracle)
+    with pytest.raises(ValueError, match="pool_share must be"):
+        ActiveSynthesis(pool_share=1.5).extract(oracle)
+    with pytest.raises(ValueError, match="pool_share must be"):
+        ActiveSynthesis(pool_share=float("nan")).extract(oracle)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("pool_share", [0.0, 0.25, 1.0])
+def test_pool_share_counts_the_pool_points_asked(pool_share):
+    rng = np.random.default_rng(1)
+    Z = rng.normal(size=(600, 6))
+    y = (np.linalg.norm(Z[:, :2], axis=1) < 1.0).astype(int)
+    victim = SVC(C=10).fit(Z[:300], y[:300])
+    pool = Z[300:]
+    oracle = LocalOracle(victim, output="label", domain=Domain.from_data(Z))
+    n, explore = 200, 0.2
+    res = ActiveSynthesis(n_queries=n, pool=pool, pool_share=pool_share, explore=explore,
+                          random_state=0).extract(oracle)
+    assert res.n_queries == n
+    # round 0: 10% of n (at least 20), of which all but the explore share are pool points;
+    # each later round of 5% of n (at least 10): pool_share of its non-uniform part
+    n0, batch = max(20, n // 10), max(10, n // 20)
+    first = n0 - int(round(explore * n0))
+    per_round = int(pool_share * (batch - int(round(explore * batch))))
+    expected = first + per_round * ((n - n0) // batch)
+    hits = (oracle.log.X[:, None, :] == pool[None]).all(axis=2)
+    assert hits.sum(axis=0).max() == 1  # no pool point asked twice
+    assert hits.any(axis=0).sum() == expected
