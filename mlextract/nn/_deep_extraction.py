@@ -498,12 +498,10 @@ class DeepExtraction:
                     continue
                 dup = self.duplicate_of(u, b, cov_seen, units)
                 if dup is not None:  # a fragment of a unit already found
-                    for i in g:
-                        where[i]["owner"] = (l, dup)
-                        units[dup]["extra"].append(where[i])
+                    self.merge_into(units[dup], [where[i] for i in g], (l, dup), n_prev)
                     continue
                 unit = {"u": u, "b": b, "members": [where[i] for i in g], "extra": [],
-                        "uncovered": uncovered}
+                        "uncovered": uncovered, "seen": cov_seen}
                 if uncovered.size and not last_round:
                     # fill the missing weights now: a cluster whose boundary is not
                     # found where they matter is no unit of this layer
@@ -511,12 +509,9 @@ class DeepExtraction:
                         self.info[f"layer{l}_unfilled"] = self.info.get(
                             f"layer{l}_unfilled", 0) + 1
                         continue
-                    dup = self.duplicate_of(unit["u"], unit["b"], np.ones(n_prev, bool),
-                                            units)
+                    dup = self.duplicate_of(unit["u"], unit["b"], cov_seen, units)
                     if dup is not None:  # now complete: a fragment of a known unit
-                        for i in g:
-                            where[i]["owner"] = (l, dup)
-                            units[dup]["extra"].append(where[i])
+                        self.merge_into(units[dup], [where[i] for i in g], (l, dup), n_prev)
                         continue
                 for i in g:
                     where[i]["owner"] = (l, len(units))
@@ -536,16 +531,57 @@ class DeepExtraction:
         return units
 
     @staticmethod
-    def duplicate_of(u, b, cov, units, tol=1e-6):
-        """The index of a known unit that agrees with ``(u, b)`` on ``cov``, or None."""
-        C = np.flatnonzero(cov)
-        x = np.append(u[C], b)
+    def duplicate_of(u, b, cov, units, tol=1e-6, min_common=3):
+        """The index of a known unit that agrees with ``(u, b)`` on the coordinates
+        both have seen active at their critical points (``cov`` and the unit's
+        ``seen``), or None.
+
+        Weights filled in later (never seen at a critical point) are not compared: a
+        wrong fill must not make two fragments of one unit look like two units.
+        """
         for k, unit in enumerate(units):
+            common = cov & unit.get("seen", np.ones_like(cov))
+            C = np.flatnonzero(common)
+            if C.size < min(min_common, cov.size):
+                continue
+            x = np.append(u[C], b)
             y = np.append(unit["u"][C], unit["b"])
             nx, ny = np.linalg.norm(x), np.linalg.norm(y)
             if nx > 0 and ny > 0 and 1 - abs(x @ y) / (nx * ny) <= tol:
                 return k
         return None
+
+    def merge_into(self, unit, pts, owner, n_prev):
+        """Add a fragment's critical points to a unit found before; when they show
+        coordinates the unit never saw active, solve the unit again from all of them
+        (exact there, instead of a filled-in value)."""
+        for p in pts:
+            p["owner"] = owner
+        seen = unit.get("seen", np.ones(n_prev, dtype=bool))
+        mem = [q for q in unit["members"] + pts if "aJ" in q]
+        cov_new = np.zeros(n_prev, dtype=bool)
+        for q in pts:
+            if "aJ" in q:
+                cov_new |= np.abs(q["aJ"][1]).max(axis=1) > 0
+        if not (cov_new & ~seen).any():
+            unit["extra"].extend(pts)
+            return
+        u, b, res, gap, cov = joint_solve(
+            [(q["x"], q["normal"], *q["aJ"]) for q in mem], n_prev)
+        if u is None or res > 1e-7 or gap < 1e-7:
+            unit["extra"].extend(pts)
+            return
+        # the coordinates still never seen keep their filled values, on the new scale
+        C = np.flatnonzero(cov)
+        lam = float(u[C] @ unit["u"][C]) / float(u[C] @ u[C])
+        new = unit["u"].copy()
+        new[C] = lam * u[C]
+        nrm = np.linalg.norm(new)
+        unit["u"], unit["b"] = new / nrm, lam * b / nrm
+        unit["members"] = mem
+        unit["seen"] = cov
+        unit["refined"] = False
+        self.info["merged_fragments"] = self.info.get("merged_fragments", 0) + 1
 
     def merge_fragments(self, groups, where, n_prev, max_tests=20000):
         """Join clusters that are consistent but underdetermined when their union is.
@@ -925,12 +961,148 @@ class DeepExtraction:
         """``fill_uncovered`` for each coordinate unit ``k`` never saw; True when all
         were filled."""
         todo = [int(i) for i in units[k].get("uncovered", ())]
+        if not todo:
+            return True
+        U = np.array(todo)
+        u0, b0 = units[k]["u"].copy(), units[k]["b"]
         ok = True
         for i in list(todo):
             todo.remove(i)
             ok &= self.fill_uncovered(k, i, units, known, others=todo)
         units[k]["uncovered"] = np.zeros(0, dtype=int)
-        return ok
+        if ok:
+            return True
+        # the votes did not settle every weight (several coordinates never seen
+        # together, or the boundary displaced out of reach): kinks whose normals
+        # the unit explains tell them exactly, in any region
+        units[k]["u"], units[k]["b"] = u0, b0
+        return self.complete_by_normals(k, units, known, U)
+
+    @staticmethod
+    def _consistent_kink(u, b, cov, normal, a, J, max_rel=1e-6):
+        """The weights on the coordinates ``~cov`` active at a kink, when the unit
+        ``(u, b)`` (known on ``cov``) explains it, else None.
+
+        At a kink of the unit, ``J[A]ᵀu[A] + J[C]ᵀu[C] = λ n`` (its local normal) and
+        ``a[A]·u[A] + a[C]·u[C] + b = 0`` on the unknown active coordinates ``A``:
+        ``d + 1`` equations in ``|A| + 1`` unknowns. Only the unknown columns must be
+        independent (not all the active rows: this holds in an expansive region), and
+        at least two equations must be left over to test the kink; a kink of another
+        unit leaves a residual.
+        """
+        d = normal.size
+        act = np.abs(J).max(axis=1) > 0
+        A = np.flatnonzero(act & ~cov)
+        C = np.flatnonzero(cov)
+        if A.size == 0 or d - A.size < 2:
+            return None
+        scale = np.linalg.norm(np.append(a, 1.0))
+        M = np.zeros((d + 1, A.size + 1))
+        M[:d, :A.size] = J[A].T
+        M[:d, A.size] = -normal / np.linalg.norm(normal)
+        M[d, :A.size] = a[A] / scale
+        r = -np.append(J[C].T @ u[C], (a[C] @ u[C] + b) / scale)
+        sv = np.linalg.svd(M, compute_uv=False)
+        if sv[-1] <= 1e-8 * sv[0]:
+            return None
+        x, *_ = np.linalg.lstsq(M, r, rcond=None)
+        ref = np.linalg.norm(r) + np.linalg.norm(M[:, :A.size] @ x[:A.size])
+        if not np.linalg.norm(M @ x - r) <= max_rel * ref:
+            return None
+        return A, x[:A.size]
+
+    def complete_by_normals(self, k, units, known, U, n_rounds=3, n_lines=8):
+        """Unit ``k``'s weights on coordinates ``U`` never active at its critical
+        points, from kinks it explains (``_consistent_kink``).
+
+        Kinks already found and not assigned are tested first (their normals are
+        paid for); then lines along the predicted boundary's normal, from points of
+        it where coordinates still unknown are active, each round with the weights
+        learnt so far. The unit is then solved again from all its points
+        (``joint_solve``). Returns False (the unit unchanged) when a coordinate stays
+        unknown.
+        """
+        st, rng = self.st, self.run.rng
+        unit = units[k]
+        n_prev = unit["u"].size
+        cov = np.ones(n_prev, dtype=bool)
+        cov[U] = False
+        u = unit["u"].copy()
+        u[~cov] = 0.0
+        b = unit["b"]
+        got = []
+
+        def test(pts):
+            nonlocal cov
+            for q in pts:
+                if cov.all():
+                    return
+                if q.get("normal") is None or q["owner"] is not None:
+                    continue
+                a, J, _ = activation_jacobian(q["x"], known)  # (any "aJ" may be stale)
+                out = self._consistent_kink(u, b, cov, q["normal"], a, J)
+                if out is None:
+                    continue
+                q["aJ"] = (a, J)
+                A, vals = out
+                u[A] = vals
+                cov[A] = True
+                got.append(q)
+
+        test([p for p in self.points if p["tried"]])
+        for _ in range(n_rounds):
+            if cov.all():
+                break
+            starts = None
+            if self.bank:
+                Xb = np.concatenate([bk[0] for bk in self.bank])
+                Ab = forward_known(Xb, known)
+                sel = np.flatnonzero((Ab[:, ~cov] > 0).any(axis=1))
+                if sel.size:
+                    starts = Xb[rng.choice(sel, min(sel.size, 64), replace=False)]
+            tmp = dict(unit, u=u, b=b)
+            Y, N, A, room = self._boundary_candidates(k, units[:k] + [tmp] + units[k + 1:],
+                                                      known, 64, starts=starts)
+            on = (A[:, ~cov] > 0).any(axis=1)
+            if not on.any():
+                continue
+            # few unknown coordinates on (more equations left to test a kink)
+            n_on = (A[on][:, ~cov] > 0).sum(axis=1)
+            idx = np.flatnonzero(on)[np.lexsort((-room[on], n_on))][:n_lines]
+            span = float(np.median(st["scale"]))
+            lines = [(Y[j], N[j], -span, span) for j in idx]
+            searches, _ = search_lines(lambda X: self.answer(X, "tracing"), lines,
+                                       n_grid=32, tol=self.fe._tol, min_gap=st["min_gap"])
+            pts = []
+            for s in searches:
+                s.kinks.sort(key=lambda kk: kk[0])
+                for j, (t, _) in enumerate(s.kinks):
+                    x = s.x0 + t * s.v
+                    a = forward_known(x[None], known)[0]
+                    if not (a[~cov] > 0).any():
+                        continue
+                    self.traces += 1
+                    pts.append({"x": x, "line": -1 - self.traces, "search": s, "j": j,
+                                "normal": None, "tried": False, "owner": None})
+            self.compute_normals(pts)
+            pts = [q for q in pts if q["normal"] is not None
+                   and not self.explained(q, known)]
+            test(pts)
+        self.info.setdefault("normal_fill", []).append((k, int(U.size),
+                                                        int((~cov).sum()), len(got)))
+        if not cov.all():
+            return False
+        mem = [q for q in unit["members"] + got if "aJ" in q]
+        u2, b2, res, gap, cov2 = joint_solve([(q["x"], q["normal"], *q["aJ"]) for q in mem],
+                                             n_prev)
+        if u2 is None or res > 1e-7 or gap < 1e-7 or not cov2.all():
+            return False
+        for q in got:
+            q["owner"] = ("filled", k)
+        unit["u"], unit["b"] = u2, b2
+        unit["members"] = mem
+        unit["seen"] = cov2
+        return True
 
     def fill_uncovered(self, k, i, units, known, others=(), n_points=8, n_rounds=2,
                        min_votes=3, agree=1e-6):
@@ -949,7 +1121,7 @@ class DeepExtraction:
         st, rng = self.st, self.run.rng
         unit = units[k]
         oth = list(others)
-        vals = []
+        vals, xs = [], []
         best, votes = None, 1
         for _ in range(n_rounds):
             starts = None
@@ -972,7 +1144,11 @@ class DeepExtraction:
                 for t, _ in s.kinks:
                     x = s.x0 + t * s.v
                     a = forward_known(x[None], known)[0]
+                    # one vote per kink: lines from one start cross the same kinks
+                    if any(np.abs(x - y).max() <= 1e-9 * (1 + np.abs(x).max()) for y in xs):
+                        continue
                     if a[i] > 0 and not (a[oth] > 0).any():
+                        xs.append(x)
                         vals.append(-(unit["u"] @ a + unit["b"]) / a[i])
             v_arr = np.array(vals)
             for v in v_arr:
@@ -1011,7 +1187,8 @@ class DeepExtraction:
         filled = [self.fill_all(k, units, known) for k in range(len(units))]
         for k in range(len(units)):  # a filled fragment of another unit: one unit
             if filled[k] and self.duplicate_of(units[k]["u"], units[k]["b"],
-                                               np.ones(n_prev, bool), units[:k]) is not None:
+                                               units[k].get("seen", np.ones(n_prev, bool)),
+                                               units[:k]) is not None:
                 filled[k] = False
         if not all(filled):
             self.info[f"layer{l}_dropped_units"] = int(len(filled) - sum(filled))
