@@ -409,6 +409,10 @@ class DeepExtraction:
                         rest.append(p)
                 cand = rest
             self.compute_normals(cand)
+            if l > 1 and n_prev > self.d and len(units) < h:
+                # an expansive layer below: few regions contract; follow the
+                # boundaries of kinks where it does not into regions where it does
+                cand = cand + self.walk_all(cand, known, h)
             sigs, where = [], []
             for p in cand:
                 if p["normal"] is None:
@@ -529,6 +533,115 @@ class DeepExtraction:
                 self.residual_hints(units, known)
             self.add_lines(max(1, self.fe.n_lines))
         return units
+
+    def walk_all(self, cand, known, h, per_round=None):
+        """``walk_down`` from kinks where the layer below is expansive (each once);
+        returns the critical points reached where it contracts."""
+        per_round = 2 * h if per_round is None else per_round
+        out = []
+        n = 0
+        for p in cand:
+            if n >= per_round:
+                break
+            if p["normal"] is None or p.get("walked"):
+                continue
+            a, J, _ = activation_jacobian(p["x"], known)
+            if signature(p["normal"], a, J)[0] is not None:
+                continue
+            p["walked"] = True
+            n += 1
+            q = self.walk_down(p, known)
+            if q is not None:
+                self.points.append(q)
+                out.append(q)
+        self.info["walks"] = self.info.get("walks", 0) + n
+        self.info["walks_arrived"] = self.info.get("walks_arrived", 0) + len(out)
+        return out
+
+    def walk_down(self, p, known, max_steps=None, pencil_tol=1e-6):
+        """From a kink in a region where the layer below does not contract, follow
+        the unit's boundary to one where it does; the critical point there, or None.
+
+        Within a region the kinked unit's boundary is the hyperplane through the
+        kink normal to ``n``. Moving inside it until one active unit ``j`` of the
+        layer below turns off (the first boundary crossed along the move: no other
+        unit changes), the boundary bends: its new normal lies in the span of ``n``
+        and ``∇z_j`` (one weight less enters), and it passes through the crossing.
+        A short line along ``n`` just past the crossing finds the new kink; a kink
+        whose normal is outside that pencil is another unit's. Repeated until the
+        active units' rows are independent (``signature`` succeeds). No query but
+        the short lines and the normals at their kinks.
+        """
+        st = self.st
+        below, (Wl, bl) = known[:-1], known[-1]
+        scale = float(np.median(st["scale"]))
+        y, nrm = np.array(p["x"], float), p["normal"] / np.linalg.norm(p["normal"])
+        max_steps = Wl.shape[0] if max_steps is None else max_steps
+        for _ in range(max_steps):
+            a0 = forward_known(y[None], below)[0]
+            _, Jb, _ = activation_jacobian(y, below)
+            z = Wl @ a0 + bl
+            G = Wl @ Jb  # the layer's pre-activation gradients in this region
+            best = None
+            for j in np.flatnonzero(z > 0):
+                r = G[j] - (G[j] @ nrm) * nrm
+                nr = np.linalg.norm(r)
+                if nr <= 1e-12 * (np.linalg.norm(G[j]) + 1e-300):
+                    continue
+                e = -r / nr
+                tj = z[j] / nr
+                dz = G @ e
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    tk = np.where(dz * np.sign(z + (z == 0)) < 0, -z / dz, np.inf)
+                tk[j] = np.inf
+                t2 = float(tk.min())
+                if t2 <= tj * (1 + 1e-6):
+                    continue  # another unit changes first
+                if best is None or tj < best[0]:
+                    best = (tj, j, e, t2)
+            if best is None:
+                return None
+            tj, j, e, t2 = best
+            yc = y + tj * e
+            delta = min(0.5 * (t2 - tj), 0.05 * scale)
+            y1 = yc + delta * e
+            span = max(8 * delta, 0.02 * scale)
+            searches, _ = search_lines(lambda X: self.answer(X, "walking"),
+                                       [(y1, nrm, -span, span)], n_grid=24,
+                                       tol=self.fe._tol, min_gap=st["min_gap"])
+            srch = searches[0]
+            srch.kinks.sort(key=lambda k: k[0])
+            self.traces += 1
+            pts = [{"x": y1 + t * nrm, "line": p["line"], "search": srch, "j": i,
+                    "normal": None, "tried": False, "owner": None}
+                   for i, (t, _) in enumerate(srch.kinks)]
+            pts.sort(key=lambda q: float(np.linalg.norm(q["x"] - y1)))
+            pts = pts[:3]
+            self.compute_normals(pts)
+            P = np.stack([nrm, G[j] / np.linalg.norm(G[j])], axis=1)
+            nxt = None
+            for q in pts:
+                if q["normal"] is None:
+                    continue
+                m = q["normal"] / np.linalg.norm(q["normal"])
+                c, *_ = np.linalg.lstsq(P, m, rcond=None)
+                if np.linalg.norm(P @ c - m) > pencil_tol:
+                    continue  # another unit's kink
+                if abs(m @ (q["x"] - yc)) > pencil_tol * max(scale, 1.0):
+                    continue  # not through the crossing
+                zq = Wl @ forward_known(q["x"][None], below)[0] + bl
+                if zq[j] >= 0:
+                    continue
+                nxt = q
+                break
+            if nxt is None:
+                return None
+            y, nrm = nxt["x"], nxt["normal"] / np.linalg.norm(nxt["normal"])
+            a, J, _ = activation_jacobian(y, known)
+            if signature(nxt["normal"], a, J)[0] is not None:
+                nxt["walked"] = True
+                return nxt
+        return None
 
     @staticmethod
     def duplicate_of(u, b, cov, units, tol=1e-6, min_common=3):
@@ -1407,18 +1520,17 @@ class DeepExtraction:
                 break
         self.info["consistency_starts"] = start + 1
         self.info["consistency_misses"] = best_score
-        if best_score != 0:
-            found = self._signs_exhaustive(Z, signs, free, consistent, max_nodes)
-            return signs if found is None else found
-        for j in free:  # identifiable: flipping it must break some point
-            best[j] = -best[j]
-            signs[j] = 0.0 if misses(best) == 0 else -best[j]
-            best[j] = -best[j]
-        return signs
+        # a zero found by the local search need not be the only one (a wrong
+        # assignment that turns more units on breaks fewer points): the signs are
+        # those every consistent assignment shares, from the exhaustive search
+        found = self._signs_exhaustive(Z, signs, free, consistent, max_nodes)
+        # none consistent, or the search cut short: undetermined (more lines)
+        return signs if found is None else found
 
     def _signs_exhaustive(self, Z, signs, free, consistent, max_nodes):
         """The signs shared by every assignment breaking no point (0 where they
-        differ; depth-first with pruning), or None."""
+        differ; depth-first with pruning; all left 0 when more than 16 break none),
+        or None (none breaks no point, or the search was cut short)."""
         found = []
         order = list(free[np.argsort(-np.abs((Z[:, free] > 0).mean(axis=0) - 0.5))])
         stack, nodes = [(signs.copy(), 0)], 0
@@ -1430,7 +1542,10 @@ class DeepExtraction:
             if depth == len(order):
                 found.append(s)
                 if len(found) > 16:
-                    break
+                    # many assignments break no point: the points decide no sign
+                    # (a subset of them could agree by chance); more lines first
+                    self.info["consistency_nodes"] = nodes
+                    return signs.copy()
                 continue
             for v in (-1.0, 1.0):
                 t = s.copy()
