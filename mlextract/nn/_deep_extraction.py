@@ -409,21 +409,25 @@ class DeepExtraction:
                         rest.append(p)
                 cand = rest
             self.compute_normals(cand)
-            if l > 1 and n_prev > self.d and len(units) < h:
-                # an expansive layer below: few regions contract; follow the
-                # boundaries of kinks where it does not into regions where it does
-                cand = cand + self.walk_all(cand, known, h)
             sigs, where = [], []
-            for p in cand:
-                if p["normal"] is None:
-                    continue
-                a, J, _ = activation_jacobian(p["x"], known)
-                S, u, b = signature(p["normal"], a, J)
-                if S is None:
-                    continue
-                p["aJ"] = (a, J)
-                sigs.append((S, u, b))
-                where.append(p)
+            for rnd_walk in range(2):
+                for p in cand:
+                    if p["normal"] is None:
+                        continue
+                    a, J, _ = activation_jacobian(p["x"], known)
+                    S, u, b = signature(p["normal"], a, J)
+                    if S is None:
+                        continue
+                    p["aJ"] = (a, J)
+                    sigs.append((S, u, b))
+                    where.append(p)
+                n_sig = sum(1 for q in where if q["owner"] is None)
+                if (rnd_walk or l == 1 or n_prev <= self.d or len(units) >= h
+                        or n_sig >= 2 * (h - len(units))):
+                    break
+                # an expansive layer below where few kinks fall in regions that
+                # contract: follow the boundaries of the others into such regions
+                cand = self.walk_all(cand, known, h)
             new = 0
             groups = cluster_signatures(sigs, min_common=min(2, n_prev))
             groups = self.merge_fragments(groups, where, n_prev)
@@ -644,7 +648,7 @@ class DeepExtraction:
         return None
 
     @staticmethod
-    def duplicate_of(u, b, cov, units, tol=1e-6, min_common=3):
+    def duplicate_of(u, b, cov, units, tol=1e-6, min_common=None):
         """The index of a known unit that agrees with ``(u, b)`` on the coordinates
         both have seen active at their critical points (``cov`` and the unit's
         ``seen``), or None.
@@ -655,7 +659,8 @@ class DeepExtraction:
         for k, unit in enumerate(units):
             common = cov & unit.get("seen", np.ones_like(cov))
             C = np.flatnonzero(common)
-            if C.size < min(min_common, cov.size):
+            if C.size < min(max(3, cov.size // 2) if min_common is None else min_common,
+                            cov.size):
                 continue
             x = np.append(u[C], b)
             y = np.append(unit["u"][C], unit["b"])
@@ -1494,7 +1499,7 @@ class DeepExtraction:
             return int((~consistent(s[None] * Z > 0)).sum())
 
         rng = self.run.rng
-        best, best_score = None, None
+        best_score = None
         for start in range(n_starts):
             s = signs.copy()
             s[free] = 1.0 if start == 0 else rng.choice([-1.0, 1.0], size=free.size)
@@ -1515,7 +1520,7 @@ class DeepExtraction:
                     else:
                         s[list(move)] *= -1
             if best_score is None or score < best_score:
-                best, best_score = s.copy(), score
+                best_score = score
             if score == 0:
                 break
         self.info["consistency_starts"] = start + 1
