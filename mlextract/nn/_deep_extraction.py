@@ -1239,7 +1239,7 @@ class DeepExtraction:
         st, rng = self.st, self.run.rng
         unit = units[k]
         oth = list(others)
-        vals, xs = [], []
+        vals, xs, srcs = [], [], []
         best, votes = None, 1
         for _ in range(n_rounds):
             starts = None
@@ -1259,7 +1259,7 @@ class DeepExtraction:
             searches, _ = search_lines(lambda X: self.answer(X, "tracing"), lines,
                                        n_grid=32, tol=self.fe._tol, min_gap=st["min_gap"])
             for s in searches:
-                for t, _ in s.kinks:
+                for j, (t, _) in enumerate(s.kinks):
                     x = s.x0 + t * s.v
                     a = forward_known(x[None], known)[0]
                     # one vote per kink: lines from one start cross the same kinks
@@ -1267,6 +1267,7 @@ class DeepExtraction:
                         continue
                     if a[i] > 0 and not (a[oth] > 0).any():
                         xs.append(x)
+                        srcs.append((s, j))
                         vals.append(-(unit["u"] @ a + unit["b"]) / a[i])
             v_arr = np.array(vals)
             for v in v_arr:
@@ -1279,8 +1280,28 @@ class DeepExtraction:
         if best is None or votes < min_votes:
             return False
         v_arr = np.array(vals)
+        agreeing = np.flatnonzero(np.abs(v_arr - best) <= agree * max(1.0, abs(best)))
         u = unit["u"].copy()
-        u[i] += float(np.median(v_arr[np.abs(v_arr - best) <= agree * max(1.0, abs(best))]))
+        u[i] += float(np.median(v_arr[agreeing]))
+        # the votes may be another unit's kinks that happen to agree: the unit must
+        # also explain the normal at some of them (it is not seen elsewhere)
+        pts = [{"x": xs[m], "line": -1, "search": srcs[m][0], "j": srcs[m][1],
+                "normal": None, "tried": False, "owner": None} for m in agreeing[:2]]
+        self.compute_normals(pts)
+        checked = 0
+        for q in pts:
+            if q["normal"] is None:
+                continue
+            _, J, _ = activation_jacobian(q["x"], known)
+            m = J.T @ u
+            n = q["normal"] / np.linalg.norm(q["normal"])
+            nm = np.linalg.norm(m)
+            if nm == 0 or min(np.linalg.norm(n - m / nm), np.linalg.norm(n + m / nm)) > 1e-6:
+                self.info["fill_refuted"] = self.info.get("fill_refuted", 0) + 1
+                return False
+            checked += 1
+        if not checked:
+            return False
         nu = np.linalg.norm(u)
         unit["u"], unit["b"] = u / nu, unit["b"] / nu
         return True
