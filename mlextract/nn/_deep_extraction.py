@@ -1168,6 +1168,33 @@ class DeepExtraction:
                 got.append(q)
 
         test([p for p in self.points if p["tried"]])
+        # just past where an unseen coordinate turns on, along the unit's predicted
+        # boundary (``walk_to``): its weight moves the boundary there only a little
+        mem = sorted(unit["members"],
+                     key=lambda p: float(np.linalg.norm(p["x"] - st["center"])))[:3]
+        margin = self.walk_margin
+        for i in np.flatnonzero(~cov):
+            for p in mem:
+                if cov[i]:
+                    break
+                for self.walk_margin in (0.02, 0.1):
+                    w = self.walk_to(p["x"], i, u, b, known)
+                    if w is None or cov[i]:
+                        continue
+                    y, n = w
+                    span = 0.1 * float(np.median(st["scale"]))
+                    searches, _ = search_lines(lambda X: self.answer(X, "tracing"),
+                                               [(y, n, -span, span)], n_grid=24,
+                                               tol=self.fe._tol, min_gap=st["min_gap"])
+                    srch = searches[0]
+                    self.traces += 1
+                    pts = [{"x": y + t * n, "line": -1 - self.traces, "search": srch,
+                            "j": j, "normal": None, "tried": False, "owner": None}
+                           for j, (t, _) in enumerate(srch.kinks)]
+                    pts = sorted(pts, key=lambda q: float(np.linalg.norm(q["x"] - y)))[:3]
+                    self.compute_normals(pts)
+                    test([q for q in pts if not self.explained(q, known)])
+        self.walk_margin = margin
         for _ in range(n_rounds):
             if cov.all():
                 break
