@@ -1909,7 +1909,7 @@ class DeepExtraction:
             run.model = self.partial_model()
         units = self.peel(L, max_lines)
         self.info["units_per_layer"].append(len(units))
-        n_fresh, aimed = n_check, 0
+        n_fresh, aimed, extra_checks = n_check, 0, 0
         for rnd in range(max_rounds + 1):
             if not units:
                 return False, f"no unit of layer {L} was found"
@@ -1930,6 +1930,11 @@ class DeepExtraction:
             run.model = self.model(self.layers, A, c)
             misses = self.self_check(n_fresh)
             n_fresh = 0
+            while not len(misses) and len(units) < self.sizes[-1] and extra_checks < 3:
+                # fewer units than the stated width and nothing missed: a unit on
+                # in a small region only (or dead); more fresh points, once each
+                extra_checks += 1
+                misses = self.self_check(n_check)
             self.info["search_rounds"] = rnd + 1
             n_pairs = W.shape[0] - len(units)
             paid = sum(self.st["phase_queries"].values())
@@ -1956,4 +1961,9 @@ class DeepExtraction:
                            f"error {self.info['self_check_error']:.3g}) after "
                            f"{self.info['search_rounds']} rounds of search: a unit is "
                            "missing or wrong")
-        return True, f"{L} hidden layers with {self.info['units_per_layer']} units"
+        msg = f"{L} hidden layers with {self.info['units_per_layer']} units"
+        if len(units) < self.sizes[-1]:
+            msg += (f" ({len(units)} of the stated {self.sizes[-1]} in the last: the others "
+                    f"never seen in {self.info['self_check_queries']} fresh points and "
+                    f"{self.lines} lines, dead or on in a small region only)")
+        return True, msg
