@@ -489,7 +489,8 @@ class DeepExtraction:
                         continue
                 if ((last_round or (l == len(self.sizes) and len(lines) >= 3))
                         and u is not None and res <= 1e-7 and gap >= 1e-7
-                        and cov.sum() >= max(1, n_prev // 2)):
+                        and cov.sum() >= (min(2, n_prev) if l == len(self.sizes)
+                                          else max(1, n_prev // 2))):
                     # the lines are used up (or, in the last hidden layer where no
                     # deeper unit can pose as one, a consistent cluster seen on
                     # several lines): keep the unit; its weights on the coordinates
@@ -1963,7 +1964,10 @@ class DeepExtraction:
                            "missing or wrong")
         msg = f"{L} hidden layers with {self.info['units_per_layer']} units"
         if len(units) < self.sizes[-1]:
-            msg += (f" ({len(units)} of the stated {self.sizes[-1]} in the last: the others "
-                    f"never seen in {self.info['self_check_queries']} fresh points and "
-                    f"{self.lines} lines, dead or on in a small region only)")
+            msg += (f" ({len(units)} of the stated {self.sizes[-1]} units of the last found"
+                    + (f", {n_pairs} paired units hold its linear term (a unit on "
+                       "wherever looked)" if n_pairs else "")
+                    + f"; no miss in {self.info['self_check_queries']} fresh points and "
+                    f"{self.lines} lines: a unit left out is dead, on only in a small "
+                    "region, or in the linear term)")
         return True, msg
