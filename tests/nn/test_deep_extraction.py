@@ -302,3 +302,29 @@ def test_consistent_kink_against_a_direct_solution():
     np.testing.assert_array_equal(A, on[:2])
     np.testing.assert_allclose(vals, u[on[:2]], rtol=1e-9)
     assert DeepExtraction._consistent_kink(guess, b, cov, J.T @ v, a, J) is None
+
+
+def test_duplicates_compared_on_the_coordinates_both_saw():
+    # two fragments of one unit, each with a wrong weight filled in where it never
+    # saw the coordinate active (as on 10-20-20-1 seed 3 before): one unit, not two;
+    # a different unit is not taken for it
+    from mlextract.nn._deep_extraction import DeepExtraction
+
+    rng = np.random.default_rng(0)
+    u, b = rng.normal(size=12), 0.3
+    seen_a = np.ones(12, dtype=bool)
+    seen_a[[3, 7]] = False
+    ua = u.copy()
+    ua[[3, 7]] = rng.normal(size=2)  # filled wrong
+    ub = u.copy()
+    ub[5] = -4.0  # filled wrong
+    seen_b = np.ones(12, dtype=bool)
+    seen_b[5] = False
+    units = [{"u": ua, "b": b, "seen": seen_a}]
+    assert DeepExtraction.duplicate_of(ub, b, seen_b, units) == 0
+    assert DeepExtraction.duplicate_of(2.0 * ub, 2.0 * b, seen_b, units) == 0
+    other = rng.normal(size=12)
+    assert DeepExtraction.duplicate_of(other, b, seen_b, units) is None
+    # with every coordinate compared (the old rule) the wrong fills hide the match
+    full = [{"u": ua, "b": b}]
+    assert DeepExtraction.duplicate_of(ub, b, np.ones(12, dtype=bool), full) is None
