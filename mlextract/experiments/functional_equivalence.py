@@ -278,7 +278,7 @@ def functional_equivalence_deep(ctx):
                "miss: up to 3 more self-checks of 4,096 fresh points (seed 2's 20th "
                "unit is on at 0.02% of N(0, I) inputs; once it went unseen and the "
                "run was called success at 2^-7.8).",
-               "Measured, seeds 0-9, before -> after: 10-20-20-1 5/10 -> 10/10 "
+               "Measured, seeds 0-9, before -> after: 10-20-20-1 4/10 -> 10/10 "
                "equivalent and success; 40-20-10-10-1 9/10 -> 9/10 (seed 5 now finds "
                "its units by the walk; seed 7 still fails: its third-layer unit 7 is on "
                "at ~0.1% of N(0, I) inputs, its critical points leave 5-8 of the 10 "
