@@ -279,8 +279,8 @@ def functional_equivalence_deep(ctx):
                "unit is on at 0.02% of N(0, I) inputs; once it went unseen and the "
                "run was called success at 2^-7.8).",
                "Measured, seeds 0-9, before -> after: 10-20-20-1 4/10 -> 10/10 "
-               "equivalent and success; 40-20-10-10-1 9/10 -> 9/10 (seed 5 now finds "
-               "its units by the walk; seed 7 still fails: its third-layer unit 7 is on "
+               "equivalent and success; 40-20-10-10-1 9/10 -> 9/10 (seed 7 still "
+               "fails: its third-layer unit 7 is on "
                "at ~0.1% of N(0, I) inputs, its critical points leave 5-8 of the 10 "
                "second-layer coordinates never active, and neither votes nor kinks it "
                "explains (1-4 found) pin those weights, so it is dropped: 2^-8.7 after "
