@@ -410,16 +410,24 @@ class DeepExtraction:
                 cand = rest
             self.compute_normals(cand)
             sigs, where = [], []
-            for p in cand:
-                if p["normal"] is None:
-                    continue
-                a, J, _ = activation_jacobian(p["x"], known)
-                S, u, b = signature(p["normal"], a, J)
-                if S is None:
-                    continue
-                p["aJ"] = (a, J)
-                sigs.append((S, u, b))
-                where.append(p)
+            for rnd_walk in range(2):
+                for p in cand:
+                    if p["normal"] is None:
+                        continue
+                    a, J, _ = activation_jacobian(p["x"], known)
+                    S, u, b = signature(p["normal"], a, J)
+                    if S is None:
+                        continue
+                    p["aJ"] = (a, J)
+                    sigs.append((S, u, b))
+                    where.append(p)
+                n_sig = sum(1 for q in where if q["owner"] is None)
+                if (rnd_walk or l == 1 or n_prev <= self.d or len(units) >= h
+                        or n_sig >= 2 * (h - len(units))):
+                    break
+                # an expansive layer below where few kinks fall in regions that
+                # contract: follow the boundaries of the others into such regions
+                cand = self.walk_all(cand, known, h)
             new = 0
             groups = cluster_signatures(sigs, min_common=min(2, n_prev))
             groups = self.merge_fragments(groups, where, n_prev)
@@ -481,7 +489,8 @@ class DeepExtraction:
                         continue
                 if ((last_round or (l == len(self.sizes) and len(lines) >= 3))
                         and u is not None and res <= 1e-7 and gap >= 1e-7
-                        and cov.sum() >= max(1, n_prev // 2)):
+                        and cov.sum() >= (min(2, n_prev) if l == len(self.sizes)
+                                          else max(1, n_prev // 2))):
                     # the lines are used up (or, in the last hidden layer where no
                     # deeper unit can pose as one, a consistent cluster seen on
                     # several lines): keep the unit; its weights on the coordinates
@@ -498,12 +507,10 @@ class DeepExtraction:
                     continue
                 dup = self.duplicate_of(u, b, cov_seen, units)
                 if dup is not None:  # a fragment of a unit already found
-                    for i in g:
-                        where[i]["owner"] = (l, dup)
-                        units[dup]["extra"].append(where[i])
+                    self.merge_into(units[dup], [where[i] for i in g], (l, dup), n_prev)
                     continue
                 unit = {"u": u, "b": b, "members": [where[i] for i in g], "extra": [],
-                        "uncovered": uncovered}
+                        "uncovered": uncovered, "seen": cov_seen}
                 if uncovered.size and not last_round:
                     # fill the missing weights now: a cluster whose boundary is not
                     # found where they matter is no unit of this layer
@@ -511,12 +518,9 @@ class DeepExtraction:
                         self.info[f"layer{l}_unfilled"] = self.info.get(
                             f"layer{l}_unfilled", 0) + 1
                         continue
-                    dup = self.duplicate_of(unit["u"], unit["b"], np.ones(n_prev, bool),
-                                            units)
+                    dup = self.duplicate_of(unit["u"], unit["b"], cov_seen, units)
                     if dup is not None:  # now complete: a fragment of a known unit
-                        for i in g:
-                            where[i]["owner"] = (l, dup)
-                            units[dup]["extra"].append(where[i])
+                        self.merge_into(units[dup], [where[i] for i in g], (l, dup), n_prev)
                         continue
                 for i in g:
                     where[i]["owner"] = (l, len(units))
@@ -535,17 +539,168 @@ class DeepExtraction:
             self.add_lines(max(1, self.fe.n_lines))
         return units
 
+    def walk_all(self, cand, known, h, per_round=None):
+        """``walk_down`` from kinks where the layer below is expansive (each once);
+        returns the critical points reached where it contracts."""
+        per_round = 2 * h if per_round is None else per_round
+        out = []
+        n = 0
+        for p in cand:
+            if n >= per_round:
+                break
+            if p["normal"] is None or p.get("walked"):
+                continue
+            a, J, _ = activation_jacobian(p["x"], known)
+            if signature(p["normal"], a, J)[0] is not None:
+                continue
+            p["walked"] = True
+            n += 1
+            q = self.walk_down(p, known)
+            if q is not None:
+                self.points.append(q)
+                out.append(q)
+        self.info["walks"] = self.info.get("walks", 0) + n
+        self.info["walks_arrived"] = self.info.get("walks_arrived", 0) + len(out)
+        return out
+
+    def walk_down(self, p, known, max_steps=None, pencil_tol=1e-6):
+        """From a kink in a region where the layer below does not contract, follow
+        the unit's boundary to one where it does; the critical point there, or None.
+
+        Within a region the kinked unit's boundary is the hyperplane through the
+        kink normal to ``n``. Moving inside it until one active unit ``j`` of the
+        layer below turns off (the first boundary crossed along the move: no other
+        unit changes), the boundary bends: its new normal lies in the span of ``n``
+        and ``∇z_j`` (one weight less enters), and it passes through the crossing.
+        A short line along ``n`` just past the crossing finds the new kink; a kink
+        whose normal is outside that pencil is another unit's. Repeated until the
+        active units' rows are independent (``signature`` succeeds). No query but
+        the short lines and the normals at their kinks.
+        """
+        st = self.st
+        below, (Wl, bl) = known[:-1], known[-1]
+        scale = float(np.median(st["scale"]))
+        y, nrm = np.array(p["x"], float), p["normal"] / np.linalg.norm(p["normal"])
+        max_steps = Wl.shape[0] if max_steps is None else max_steps
+        for _ in range(max_steps):
+            a0 = forward_known(y[None], below)[0]
+            _, Jb, _ = activation_jacobian(y, below)
+            z = Wl @ a0 + bl
+            G = Wl @ Jb  # the layer's pre-activation gradients in this region
+            best = None
+            for j in np.flatnonzero(z > 0):
+                r = G[j] - (G[j] @ nrm) * nrm
+                nr = np.linalg.norm(r)
+                if nr <= 1e-12 * (np.linalg.norm(G[j]) + 1e-300):
+                    continue
+                e = -r / nr
+                tj = z[j] / nr
+                dz = G @ e
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    tk = np.where(dz * np.sign(z + (z == 0)) < 0, -z / dz, np.inf)
+                tk[j] = np.inf
+                t2 = float(tk.min())
+                if t2 <= tj * (1 + 1e-6):
+                    continue  # another unit changes first
+                if best is None or tj < best[0]:
+                    best = (tj, j, e, t2)
+            if best is None:
+                return None
+            tj, j, e, t2 = best
+            yc = y + tj * e
+            delta = min(0.5 * (t2 - tj), 0.05 * scale)
+            y1 = yc + delta * e
+            span = max(8 * delta, 0.02 * scale)
+            searches, _ = search_lines(lambda X: self.answer(X, "walking"),
+                                       [(y1, nrm, -span, span)], n_grid=24,
+                                       tol=self.fe._tol, min_gap=st["min_gap"])
+            srch = searches[0]
+            srch.kinks.sort(key=lambda k: k[0])
+            self.traces += 1
+            pts = [{"x": y1 + t * nrm, "line": p["line"], "search": srch, "j": i,
+                    "normal": None, "tried": False, "owner": None}
+                   for i, (t, _) in enumerate(srch.kinks)]
+            pts.sort(key=lambda q: float(np.linalg.norm(q["x"] - y1)))
+            pts = pts[:3]
+            self.compute_normals(pts)
+            P = np.stack([nrm, G[j] / np.linalg.norm(G[j])], axis=1)
+            nxt = None
+            for q in pts:
+                if q["normal"] is None:
+                    continue
+                m = q["normal"] / np.linalg.norm(q["normal"])
+                c, *_ = np.linalg.lstsq(P, m, rcond=None)
+                if np.linalg.norm(P @ c - m) > pencil_tol:
+                    continue  # another unit's kink
+                if abs(m @ (q["x"] - yc)) > pencil_tol * max(scale, 1.0):
+                    continue  # not through the crossing
+                zq = Wl @ forward_known(q["x"][None], below)[0] + bl
+                if zq[j] >= 0:
+                    continue
+                nxt = q
+                break
+            if nxt is None:
+                return None
+            y, nrm = nxt["x"], nxt["normal"] / np.linalg.norm(nxt["normal"])
+            a, J, _ = activation_jacobian(y, known)
+            if signature(nxt["normal"], a, J)[0] is not None:
+                nxt["walked"] = True
+                return nxt
+        return None
+
     @staticmethod
-    def duplicate_of(u, b, cov, units, tol=1e-6):
-        """The index of a known unit that agrees with ``(u, b)`` on ``cov``, or None."""
-        C = np.flatnonzero(cov)
-        x = np.append(u[C], b)
+    def duplicate_of(u, b, cov, units, tol=1e-6, min_common=None):
+        """The index of a known unit that agrees with ``(u, b)`` on the coordinates
+        both have seen active at their critical points (``cov`` and the unit's
+        ``seen``), or None.
+
+        Weights filled in later (never seen at a critical point) are not compared: a
+        wrong fill must not make two fragments of one unit look like two units.
+        """
         for k, unit in enumerate(units):
+            common = cov & unit.get("seen", np.ones_like(cov))
+            C = np.flatnonzero(common)
+            if C.size < min(max(3, cov.size // 2) if min_common is None else min_common,
+                            cov.size):
+                continue
+            x = np.append(u[C], b)
             y = np.append(unit["u"][C], unit["b"])
             nx, ny = np.linalg.norm(x), np.linalg.norm(y)
             if nx > 0 and ny > 0 and 1 - abs(x @ y) / (nx * ny) <= tol:
                 return k
         return None
+
+    def merge_into(self, unit, pts, owner, n_prev):
+        """Add a fragment's critical points to a unit found before; when they show
+        coordinates the unit never saw active, solve the unit again from all of them
+        (exact there, instead of a filled-in value)."""
+        for p in pts:
+            p["owner"] = owner
+        seen = unit.get("seen", np.ones(n_prev, dtype=bool))
+        mem = [q for q in unit["members"] + pts if "aJ" in q]
+        cov_new = np.zeros(n_prev, dtype=bool)
+        for q in pts:
+            if "aJ" in q:
+                cov_new |= np.abs(q["aJ"][1]).max(axis=1) > 0
+        if not (cov_new & ~seen).any():
+            unit["extra"].extend(pts)
+            return
+        u, b, res, gap, cov = joint_solve(
+            [(q["x"], q["normal"], *q["aJ"]) for q in mem], n_prev)
+        if u is None or res > 1e-7 or gap < 1e-7:
+            unit["extra"].extend(pts)
+            return
+        # the coordinates still never seen keep their filled values, on the new scale
+        C = np.flatnonzero(cov)
+        lam = float(u[C] @ unit["u"][C]) / float(u[C] @ u[C])
+        new = unit["u"].copy()
+        new[C] = lam * u[C]
+        nrm = np.linalg.norm(new)
+        unit["u"], unit["b"] = new / nrm, lam * b / nrm
+        unit["members"] = mem
+        unit["seen"] = cov
+        unit["refined"] = False
+        self.info["merged_fragments"] = self.info.get("merged_fragments", 0) + 1
 
     def merge_fragments(self, groups, where, n_prev, max_tests=20000):
         """Join clusters that are consistent but underdetermined when their union is.
@@ -925,12 +1080,175 @@ class DeepExtraction:
         """``fill_uncovered`` for each coordinate unit ``k`` never saw; True when all
         were filled."""
         todo = [int(i) for i in units[k].get("uncovered", ())]
+        if not todo:
+            return True
+        U = np.array(todo)
+        u0, b0 = units[k]["u"].copy(), units[k]["b"]
         ok = True
         for i in list(todo):
             todo.remove(i)
             ok &= self.fill_uncovered(k, i, units, known, others=todo)
         units[k]["uncovered"] = np.zeros(0, dtype=int)
-        return ok
+        if ok:
+            return True
+        # the votes did not settle every weight (several coordinates never seen
+        # together, or the boundary displaced out of reach): kinks whose normals
+        # the unit explains tell them exactly, in any region
+        units[k]["u"], units[k]["b"] = u0, b0
+        return self.complete_by_normals(k, units, known, U)
+
+    @staticmethod
+    def _consistent_kink(u, b, cov, normal, a, J, max_rel=1e-6):
+        """The weights on the coordinates ``~cov`` active at a kink, when the unit
+        ``(u, b)`` (known on ``cov``) explains it, else None.
+
+        At a kink of the unit, ``J[A]ᵀu[A] + J[C]ᵀu[C] = λ n`` (its local normal) and
+        ``a[A]·u[A] + a[C]·u[C] + b = 0`` on the unknown active coordinates ``A``:
+        ``d + 1`` equations in ``|A| + 1`` unknowns. Only the unknown columns must be
+        independent (not all the active rows: this holds in an expansive region), and
+        at least two equations must be left over to test the kink; a kink of another
+        unit leaves a residual.
+        """
+        d = normal.size
+        act = np.abs(J).max(axis=1) > 0
+        A = np.flatnonzero(act & ~cov)
+        C = np.flatnonzero(cov)
+        if A.size == 0 or d - A.size < 2:
+            return None
+        scale = np.linalg.norm(np.append(a, 1.0))
+        M = np.zeros((d + 1, A.size + 1))
+        M[:d, :A.size] = J[A].T
+        M[:d, A.size] = -normal / np.linalg.norm(normal)
+        M[d, :A.size] = a[A] / scale
+        r = -np.append(J[C].T @ u[C], (a[C] @ u[C] + b) / scale)
+        sv = np.linalg.svd(M, compute_uv=False)
+        if sv[-1] <= 1e-8 * sv[0]:
+            return None
+        x, *_ = np.linalg.lstsq(M, r, rcond=None)
+        ref = np.linalg.norm(r) + np.linalg.norm(M[:, :A.size] @ x[:A.size])
+        if not np.linalg.norm(M @ x - r) <= max_rel * ref:
+            return None
+        return A, x[:A.size]
+
+    def complete_by_normals(self, k, units, known, U, n_rounds=3, n_lines=8):
+        """Unit ``k``'s weights on coordinates ``U`` never active at its critical
+        points, from kinks it explains (``_consistent_kink``).
+
+        Kinks already found and not assigned are tested first (their normals are
+        paid for); then lines along the predicted boundary's normal, from points of
+        it where coordinates still unknown are active, each round with the weights
+        learnt so far. The unit is then solved again from all its points
+        (``joint_solve``). Returns False (the unit unchanged) when a coordinate stays
+        unknown.
+        """
+        st, rng = self.st, self.run.rng
+        unit = units[k]
+        n_prev = unit["u"].size
+        cov = np.ones(n_prev, dtype=bool)
+        cov[U] = False
+        u = unit["u"].copy()
+        u[~cov] = 0.0
+        b = unit["b"]
+        got = []
+
+        def test(pts):
+            nonlocal cov
+            for q in pts:
+                if cov.all():
+                    return
+                if q.get("normal") is None or q["owner"] is not None:
+                    continue
+                a, J, _ = activation_jacobian(q["x"], known)  # (any "aJ" may be stale)
+                out = self._consistent_kink(u, b, cov, q["normal"], a, J)
+                if out is None:
+                    continue
+                q["aJ"] = (a, J)
+                A, vals = out
+                u[A] = vals
+                cov[A] = True
+                got.append(q)
+
+        test([p for p in self.points if p["tried"]])
+        # just past where an unseen coordinate turns on, along the unit's predicted
+        # boundary (``walk_to``): its weight moves the boundary there only a little
+        mem = sorted(unit["members"],
+                     key=lambda p: float(np.linalg.norm(p["x"] - st["center"])))[:3]
+        margin = self.walk_margin
+        for i in np.flatnonzero(~cov):
+            for p in mem:
+                if cov[i]:
+                    break
+                for self.walk_margin in (0.02, 0.1):
+                    w = self.walk_to(p["x"], i, u, b, known)
+                    if w is None or cov[i]:
+                        continue
+                    y, n = w
+                    span = 0.1 * float(np.median(st["scale"]))
+                    searches, _ = search_lines(lambda X: self.answer(X, "tracing"),
+                                               [(y, n, -span, span)], n_grid=24,
+                                               tol=self.fe._tol, min_gap=st["min_gap"])
+                    srch = searches[0]
+                    self.traces += 1
+                    pts = [{"x": y + t * n, "line": -1 - self.traces, "search": srch,
+                            "j": j, "normal": None, "tried": False, "owner": None}
+                           for j, (t, _) in enumerate(srch.kinks)]
+                    pts = sorted(pts, key=lambda q: float(np.linalg.norm(q["x"] - y)))[:3]
+                    self.compute_normals(pts)
+                    test([q for q in pts if not self.explained(q, known)])
+        self.walk_margin = margin
+        for _ in range(n_rounds):
+            if cov.all():
+                break
+            starts = None
+            if self.bank:
+                Xb = np.concatenate([bk[0] for bk in self.bank])
+                Ab = forward_known(Xb, known)
+                sel = np.flatnonzero((Ab[:, ~cov] > 0).any(axis=1))
+                if sel.size:
+                    starts = Xb[rng.choice(sel, min(sel.size, 64), replace=False)]
+            tmp = dict(unit, u=u, b=b)
+            Y, N, A, room = self._boundary_candidates(k, units[:k] + [tmp] + units[k + 1:],
+                                                      known, 64, starts=starts)
+            on = (A[:, ~cov] > 0).any(axis=1)
+            if not on.any():
+                continue
+            # few unknown coordinates on (more equations left to test a kink)
+            n_on = (A[on][:, ~cov] > 0).sum(axis=1)
+            idx = np.flatnonzero(on)[np.lexsort((-room[on], n_on))][:n_lines]
+            span = float(np.median(st["scale"]))
+            lines = [(Y[j], N[j], -span, span) for j in idx]
+            searches, _ = search_lines(lambda X: self.answer(X, "tracing"), lines,
+                                       n_grid=32, tol=self.fe._tol, min_gap=st["min_gap"])
+            pts = []
+            for s in searches:
+                s.kinks.sort(key=lambda kk: kk[0])
+                for j, (t, _) in enumerate(s.kinks):
+                    x = s.x0 + t * s.v
+                    a = forward_known(x[None], known)[0]
+                    if not (a[~cov] > 0).any():
+                        continue
+                    self.traces += 1
+                    pts.append({"x": x, "line": -1 - self.traces, "search": s, "j": j,
+                                "normal": None, "tried": False, "owner": None})
+            self.compute_normals(pts)
+            pts = [q for q in pts if q["normal"] is not None
+                   and not self.explained(q, known)]
+            test(pts)
+        self.info.setdefault("normal_fill", []).append((k, int(U.size),
+                                                        int((~cov).sum()), len(got)))
+        if not cov.all():
+            return False
+        mem = [q for q in unit["members"] + got if "aJ" in q]
+        u2, b2, res, gap, cov2 = joint_solve([(q["x"], q["normal"], *q["aJ"]) for q in mem],
+                                             n_prev)
+        if u2 is None or res > 1e-7 or gap < 1e-7 or not cov2.all():
+            return False
+        for q in got:
+            q["owner"] = ("filled", k)
+        unit["u"], unit["b"] = u2, b2
+        unit["members"] = mem
+        unit["seen"] = cov2
+        return True
 
     def fill_uncovered(self, k, i, units, known, others=(), n_points=8, n_rounds=2,
                        min_votes=3, agree=1e-6):
@@ -949,7 +1267,7 @@ class DeepExtraction:
         st, rng = self.st, self.run.rng
         unit = units[k]
         oth = list(others)
-        vals = []
+        vals, xs, srcs = [], [], []
         best, votes = None, 1
         for _ in range(n_rounds):
             starts = None
@@ -969,10 +1287,15 @@ class DeepExtraction:
             searches, _ = search_lines(lambda X: self.answer(X, "tracing"), lines,
                                        n_grid=32, tol=self.fe._tol, min_gap=st["min_gap"])
             for s in searches:
-                for t, _ in s.kinks:
+                for j, (t, _) in enumerate(s.kinks):
                     x = s.x0 + t * s.v
                     a = forward_known(x[None], known)[0]
+                    # one vote per kink: lines from one start cross the same kinks
+                    if any(np.abs(x - y).max() <= 1e-9 * (1 + np.abs(x).max()) for y in xs):
+                        continue
                     if a[i] > 0 and not (a[oth] > 0).any():
+                        xs.append(x)
+                        srcs.append((s, j))
                         vals.append(-(unit["u"] @ a + unit["b"]) / a[i])
             v_arr = np.array(vals)
             for v in v_arr:
@@ -985,8 +1308,28 @@ class DeepExtraction:
         if best is None or votes < min_votes:
             return False
         v_arr = np.array(vals)
+        agreeing = np.flatnonzero(np.abs(v_arr - best) <= agree * max(1.0, abs(best)))
         u = unit["u"].copy()
-        u[i] += float(np.median(v_arr[np.abs(v_arr - best) <= agree * max(1.0, abs(best))]))
+        u[i] += float(np.median(v_arr[agreeing]))
+        # the votes may be another unit's kinks that happen to agree: the unit must
+        # also explain the normal at some of them (it is not seen elsewhere)
+        pts = [{"x": xs[m], "line": -1, "search": srcs[m][0], "j": srcs[m][1],
+                "normal": None, "tried": False, "owner": None} for m in agreeing[:2]]
+        self.compute_normals(pts)
+        checked = 0
+        for q in pts:
+            if q["normal"] is None:
+                continue
+            _, J, _ = activation_jacobian(q["x"], known)
+            m = J.T @ u
+            n = q["normal"] / np.linalg.norm(q["normal"])
+            nm = np.linalg.norm(m)
+            if nm == 0 or min(np.linalg.norm(n - m / nm), np.linalg.norm(n + m / nm)) > 1e-6:
+                self.info["fill_refuted"] = self.info.get("fill_refuted", 0) + 1
+                return False
+            checked += 1
+        if not checked:
+            return False
         nu = np.linalg.norm(u)
         unit["u"], unit["b"] = u / nu, unit["b"] / nu
         return True
@@ -1011,7 +1354,8 @@ class DeepExtraction:
         filled = [self.fill_all(k, units, known) for k in range(len(units))]
         for k in range(len(units)):  # a filled fragment of another unit: one unit
             if filled[k] and self.duplicate_of(units[k]["u"], units[k]["b"],
-                                               np.ones(n_prev, bool), units[:k]) is not None:
+                                               units[k].get("seen", np.ones(n_prev, bool)),
+                                               units[:k]) is not None:
                 filled[k] = False
         if not all(filled):
             self.info[f"layer{l}_dropped_units"] = int(len(filled) - sum(filled))
@@ -1204,7 +1548,7 @@ class DeepExtraction:
             return int((~consistent(s[None] * Z > 0)).sum())
 
         rng = self.run.rng
-        best, best_score = None, None
+        best_score = None
         for start in range(n_starts):
             s = signs.copy()
             s[free] = 1.0 if start == 0 else rng.choice([-1.0, 1.0], size=free.size)
@@ -1225,23 +1569,22 @@ class DeepExtraction:
                     else:
                         s[list(move)] *= -1
             if best_score is None or score < best_score:
-                best, best_score = s.copy(), score
+                best_score = score
             if score == 0:
                 break
         self.info["consistency_starts"] = start + 1
         self.info["consistency_misses"] = best_score
-        if best_score != 0:
-            found = self._signs_exhaustive(Z, signs, free, consistent, max_nodes)
-            return signs if found is None else found
-        for j in free:  # identifiable: flipping it must break some point
-            best[j] = -best[j]
-            signs[j] = 0.0 if misses(best) == 0 else -best[j]
-            best[j] = -best[j]
-        return signs
+        # a zero found by the local search need not be the only one (a wrong
+        # assignment that turns more units on breaks fewer points): the signs are
+        # those every consistent assignment shares, from the exhaustive search
+        found = self._signs_exhaustive(Z, signs, free, consistent, max_nodes)
+        # none consistent, or the search cut short: undetermined (more lines)
+        return signs if found is None else found
 
     def _signs_exhaustive(self, Z, signs, free, consistent, max_nodes):
         """The signs shared by every assignment breaking no point (0 where they
-        differ; depth-first with pruning), or None."""
+        differ; depth-first with pruning; all left 0 when more than 16 break none),
+        or None (none breaks no point, or the search was cut short)."""
         found = []
         order = list(free[np.argsort(-np.abs((Z[:, free] > 0).mean(axis=0) - 0.5))])
         stack, nodes = [(signs.copy(), 0)], 0
@@ -1253,7 +1596,10 @@ class DeepExtraction:
             if depth == len(order):
                 found.append(s)
                 if len(found) > 16:
-                    break
+                    # many assignments break no point: the points decide no sign
+                    # (a subset of them could agree by chance); more lines first
+                    self.info["consistency_nodes"] = nodes
+                    return signs.copy()
                 continue
             for v in (-1.0, 1.0):
                 t = s.copy()
@@ -1564,7 +1910,7 @@ class DeepExtraction:
             run.model = self.partial_model()
         units = self.peel(L, max_lines)
         self.info["units_per_layer"].append(len(units))
-        n_fresh, aimed = n_check, 0
+        n_fresh, aimed, extra_checks = n_check, 0, 0
         for rnd in range(max_rounds + 1):
             if not units:
                 return False, f"no unit of layer {L} was found"
@@ -1585,6 +1931,11 @@ class DeepExtraction:
             run.model = self.model(self.layers, A, c)
             misses = self.self_check(n_fresh)
             n_fresh = 0
+            while not len(misses) and len(units) < self.sizes[-1] and extra_checks < 3:
+                # fewer units than the stated width and nothing missed: a unit on
+                # in a small region only (or dead); more fresh points, once each
+                extra_checks += 1
+                misses = self.self_check(n_check)
             self.info["search_rounds"] = rnd + 1
             n_pairs = W.shape[0] - len(units)
             paid = sum(self.st["phase_queries"].values())
@@ -1611,4 +1962,12 @@ class DeepExtraction:
                            f"error {self.info['self_check_error']:.3g}) after "
                            f"{self.info['search_rounds']} rounds of search: a unit is "
                            "missing or wrong")
-        return True, f"{L} hidden layers with {self.info['units_per_layer']} units"
+        msg = f"{L} hidden layers with {self.info['units_per_layer']} units"
+        if len(units) < self.sizes[-1]:
+            msg += (f" ({len(units)} of the stated {self.sizes[-1]} units of the last found"
+                    + (f", {n_pairs} paired units hold its linear term (a unit on "
+                       "wherever looked)" if n_pairs else "")
+                    + f"; no miss in {self.info['self_check_queries']} fresh points and "
+                    f"{self.lines} lines: a unit left out is dead, on only in a small "
+                    "region, or in the linear term)")
+        return True, msg

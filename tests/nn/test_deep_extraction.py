@@ -254,3 +254,77 @@ def test_expansive_first_layer_signs_from_the_next_layers_kinks(seed):
     _assert_same_layers(victim, res.model, tol=1e-9)
     X = np.random.default_rng(5).normal(size=(5000, 6))
     assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-9
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("sizes, seed", [([8, 16, 8, 1], 0), ([8, 16, 8, 1], 2),
+                                         ([6, 12, 8, 1], 1)])
+def test_expansive_first_layer_second_layer_found_exactly(sizes, seed):
+    # failed before (no unit of layer 2 found: a wrong first-layer sign assignment
+    # that breaks no kink was taken; or a unit's unseen weights filled wrong): the
+    # signs are kept only where every consistent assignment agrees, and kinks
+    # where the first layer does not contract are followed along their unit's
+    # boundary into regions where it does
+    victim = _victim(sizes, seed)
+    res = FunctionallyEquivalent(hidden_layer_sizes=tuple(sizes[1:-1]),
+                                 random_state=0).extract(
+        LocalOracle(victim, output="logit", n_features=sizes[0]))
+    assert res.status == "success", res.message
+    assert res.info["units_per_layer"] == sizes[1:-1]
+    _assert_same_layers(victim, res.model, tol=1e-9)
+    X = np.random.default_rng(5).normal(size=(5000, sizes[0]))
+    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-9
+
+
+def test_consistent_kink_against_a_direct_solution():
+    # a second-layer unit at a point where 7 first-layer units are on over 4
+    # inputs (expansive: no signature), 2 of its weights unknown: the kink's normal
+    # and hyperplane give them exactly; another unit's kink is refused
+    from mlextract.nn._deep_extraction import DeepExtraction
+
+    rng = np.random.default_rng(3)
+    d, h = 4, 9
+    W1, b1 = rng.normal(size=(h, d)), rng.normal(size=h)
+    u, v = rng.normal(size=h), rng.normal(size=h)
+    for _ in range(1000):
+        x = rng.normal(size=d)
+        a, J, _ = activation_jacobian(x, [(W1, b1)])
+        if (a > 0).sum() >= d + 2:
+            break
+    on = np.flatnonzero(a > 0)
+    b = -float(u @ a)  # the unit's boundary passes through x
+    cov = np.ones(h, dtype=bool)
+    cov[on[:2]] = False
+    guess = np.where(cov, u, 0.0)
+    out = DeepExtraction._consistent_kink(guess, b, cov, 3.0 * (J.T @ u), a, J)
+    assert out is not None
+    A, vals = out
+    np.testing.assert_array_equal(A, on[:2])
+    np.testing.assert_allclose(vals, u[on[:2]], rtol=1e-9)
+    assert DeepExtraction._consistent_kink(guess, b, cov, J.T @ v, a, J) is None
+
+
+def test_duplicates_compared_on_the_coordinates_both_saw():
+    # two fragments of one unit, each with a wrong weight filled in where it never
+    # saw the coordinate active (as on 10-20-20-1 seed 3 before): one unit, not two;
+    # a different unit is not taken for it
+    from mlextract.nn._deep_extraction import DeepExtraction
+
+    rng = np.random.default_rng(0)
+    u, b = rng.normal(size=12), 0.3
+    seen_a = np.ones(12, dtype=bool)
+    seen_a[[3, 7]] = False
+    ua = u.copy()
+    ua[[3, 7]] = rng.normal(size=2)  # filled wrong
+    ub = u.copy()
+    ub[5] = -4.0  # filled wrong
+    seen_b = np.ones(12, dtype=bool)
+    seen_b[5] = False
+    units = [{"u": ua, "b": b, "seen": seen_a}]
+    assert DeepExtraction.duplicate_of(ub, b, seen_b, units) == 0
+    assert DeepExtraction.duplicate_of(2.0 * ub, 2.0 * b, seen_b, units) == 0
+    other = rng.normal(size=12)
+    assert DeepExtraction.duplicate_of(other, b, seen_b, units) is None
+    # with every coordinate compared (the old rule) the wrong fills hide the match
+    full = [{"u": ua, "b": b}]
+    assert DeepExtraction.duplicate_of(ub, b, np.ones(12, dtype=bool), full) is None
