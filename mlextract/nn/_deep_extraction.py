@@ -1321,7 +1321,8 @@ class DeepExtraction:
         if not len(Y0):
             return None, None
         med = float(np.median(ai[ai > 0]))
-        radius = 4 * np.sqrt(self.d)
+        # the victim is compared far out too (100 times the domain's scale)
+        radius = 400 * np.sqrt(self.d)
 
         def ratio(Y, alpha):
             z, Gz, _ = self._unit_and_gradient(Y, known, uc, b)
@@ -1363,7 +1364,8 @@ class DeepExtraction:
                 v = gz - (gz @ ga) / max(ga @ ga, 1e-300) * ga
                 nv = np.linalg.norm(v)
                 if nv > 0:
-                    reach = min(1.5 * (abs(zy) + ay) / nv, 8 * span)
+                    far = float(np.linalg.norm((y - st["center"]) / st["scale"]))
+                    reach = min(1.5 * (abs(zy) + ay) / nv, 8 * span * max(1.0, far))
                     lines.append((y, -v / nv, -0.1 * reach, reach))
         return rho, lines
 
