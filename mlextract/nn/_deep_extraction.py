@@ -1263,6 +1263,8 @@ class DeepExtraction:
                       and not self.explained(q, known)])
                 # ``ρ > 0``: the known part alone is negative wherever ``a_i`` is on;
                 # ``ρ ≤ 0`` and no kink: no weight explains it (not a unit)
+                self.info.setdefault("least_ratio", []).append(
+                    (k, int(i), rho, bool(cov[i])))
                 if not cov[i] and rho > 0:
                     bound[int(i)] = rho
         self.info.setdefault("normal_fill", []).append((k, int(U.size),
