@@ -1076,7 +1076,7 @@ class DeepExtraction:
             sigma = tol / np.sqrt(nd)
         return Xc, good, sigma
 
-    def fill_all(self, k, units, known):
+    def fill_all(self, k, units, known, last_resort=False):
         """``fill_uncovered`` for each coordinate unit ``k`` never saw; True when all
         were filled."""
         todo = [int(i) for i in units[k].get("uncovered", ())]
@@ -1095,7 +1095,7 @@ class DeepExtraction:
         # together, or the boundary displaced out of reach): kinks whose normals
         # the unit explains tell them exactly, in any region
         units[k]["u"], units[k]["b"] = u0, b0
-        return self.complete_by_normals(k, units, known, U)
+        return self.complete_by_normals(k, units, known, U, last_resort=last_resort)
 
     @staticmethod
     def _consistent_kink(u, b, cov, normal, a, J, max_rel=1e-6):
@@ -1130,7 +1130,8 @@ class DeepExtraction:
             return None
         return A, x[:A.size]
 
-    def complete_by_normals(self, k, units, known, U, n_rounds=3, n_lines=8):
+    def complete_by_normals(self, k, units, known, U, n_rounds=3, n_lines=8,
+                            last_resort=False):
         """Unit ``k``'s weights on coordinates ``U`` never active at its critical
         points, from kinks it explains (``_consistent_kink``).
 
@@ -1234,21 +1235,141 @@ class DeepExtraction:
             pts = [q for q in pts if q["normal"] is not None
                    and not self.explained(q, known)]
             test(pts)
+        bound = {}
+        if (not cov.all() and last_resort and len(known) == len(self.sizes) - 1
+                and len(units) <= self.sizes[-1]):
+            # the last hidden layer: a coordinate may be active only where the unit is
+            # off (then its boundary never meets the coordinate's region, and every
+            # weight up to the least ratio there gives the same function)
+            for i in np.flatnonzero(~cov):
+                rho, lines = self._least_ratio(u, b, cov, i, known)
+                if rho is None:
+                    continue
+                searches, _ = search_lines(lambda X: self.answer(X, "tracing"), lines,
+                                           n_grid=32, tol=self.fe._tol,
+                                           min_gap=st["min_gap"])
+                pts = []
+                for s in searches:
+                    s.kinks.sort(key=lambda kk: kk[0])
+                    for j, (t, _) in enumerate(s.kinks):
+                        x = s.x0 + t * s.v
+                        if forward_known(x[None], known)[0][i] <= 0:
+                            continue
+                        self.traces += 1
+                        pts.append({"x": x, "line": -1 - self.traces, "search": s, "j": j,
+                                    "normal": None, "tried": False, "owner": None})
+                self.compute_normals(pts)
+                test([q for q in pts if q["normal"] is not None
+                      and not self.explained(q, known)])
+                # ``ρ > 0``: the known part alone is negative wherever ``a_i`` is on;
+                # ``ρ ≤ 0`` and no kink: no weight explains it (not a unit)
+                self.info.setdefault("least_ratio", []).append(
+                    (k, int(i), rho, bool(cov[i])))
+                if not cov[i] and rho > 0:
+                    bound[int(i)] = rho
         self.info.setdefault("normal_fill", []).append((k, int(U.size),
                                                         int((~cov).sum()), len(got)))
-        if not cov.all():
+        if bound:
+            self.info.setdefault("off_where_on", []).append(
+                (k, {i: float(r) for i, r in bound.items()}))
+        if not all(cov[i] or i in bound for i in range(n_prev)):
             return False
         mem = [q for q in unit["members"] + got if "aJ" in q]
         u2, b2, res, gap, cov2 = joint_solve([(q["x"], q["normal"], *q["aJ"]) for q in mem],
                                              n_prev)
-        if u2 is None or res > 1e-7 or gap < 1e-7 or not cov2.all():
+        if u2 is None or res > 1e-7 or gap < 1e-7 or not (cov2 | ~cov).all():
             return False
+        if bound:
+            # back to the scale of ``u``, where the ratios were measured
+            C = np.flatnonzero(cov2)
+            lam = float(u[C] @ u2[C]) / float(u2[C] @ u2[C])
+            u2, b2 = lam * u2, lam * b2
+            for i, r in bound.items():
+                u2[i] = r
+            nrm = np.linalg.norm(u2)
+            u2, b2 = u2 / nrm, b2 / nrm
         for q in got:
             q["owner"] = ("filled", k)
         unit["u"], unit["b"] = u2, b2
         unit["members"] = mem
         unit["seen"] = cov2
         return True
+
+    def _least_ratio(self, u, b, cov, i, known, n_starts=128, n_iter=60, n_lines=4,
+                     levels=(0.3, 0.03)):
+        """The least ``ρ(x) = -(u·a(x) + b) / a_i(x)`` over points where coordinate
+        ``i`` is active at least at a level ``α`` (``u`` known on ``cov``, zero
+        elsewhere), and lines through the best points along which ``a_i`` stays put
+        and the known part of the unit moves.
+
+        Where ``a_i > 0`` the unit is on exactly where its weight ``u_i > ρ(x)``: such
+        a line crosses the unit's boundary where ``ρ = u_i``, a kink that tells
+        ``u_i`` (the caller's ``_consistent_kink``). No kink along lines through the
+        points of least ``ρ`` means ``u_i ≤ ρ`` there. Local descent (no query) from
+        random points and points of the bank, for each level ``α`` (a fraction of the
+        median ``a_i`` where it is active). Returns ``(ρ, lines)``, ``ρ`` the least
+        found at the smallest level, or ``(None, None)`` when ``i`` is never active.
+        """
+        st, rng = self.st, self.run.rng
+        uc = np.where(cov, u, 0.0)
+        e = np.zeros(u.size)
+        e[i] = 1.0
+        starts = [st["center"] + st["scale"] * rng.normal(size=(4 * n_starts, self.d))]
+        if self.bank:
+            starts.append(np.concatenate([bk[0] for bk in self.bank]))
+        Y0 = np.vstack(starts)
+        ai = forward_known(Y0, known)[:, i]
+        Y0 = Y0[ai > 0]
+        if not len(Y0):
+            return None, None
+        med = float(np.median(ai[ai > 0]))
+        # the victim is compared far out too (100 times the domain's scale)
+        radius = 400 * np.sqrt(self.d)
+
+        def ratio(Y, alpha):
+            z, Gz, _ = self._unit_and_gradient(Y, known, uc, b)
+            a, Ga, _ = self._unit_and_gradient(Y, known, e, 0.0)
+            inside = np.linalg.norm((Y - st["center"]) / st["scale"], axis=1) <= radius
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                r = np.where((a >= alpha) & inside, -z / a, np.inf)
+                G = -(Gz * a[:, None] - z[:, None] * Ga) / (a * a)[:, None]
+            return r, G, Gz, Ga
+
+        span = float(np.median(st["scale"]))
+        lines, rho = [], None
+        for lev in levels:
+            alpha = lev * med
+            r, G, _, _ = ratio(Y0, alpha)
+            top = np.argsort(r)[:n_starts]
+            top = top[np.isfinite(r[top])]
+            if not top.size:
+                continue
+            Y, r, G = Y0[top].copy(), r[top], G[top]
+            step = 0.1 * span * np.ones(len(Y))
+            for _ in range(n_iter):
+                gn = np.linalg.norm(G, axis=1)
+                ok = gn > 0
+                Y2 = Y.copy()
+                Y2[ok] -= (step[ok] / gn[ok])[:, None] * G[ok]
+                r2, G2, _, _ = ratio(Y2, alpha)
+                better = ok & (r2 < r)
+                Y[better], r[better], G[better] = Y2[better], r2[better], G2[better]
+                step = np.where(better, 1.5 * step, 0.5 * step)
+            order = np.argsort(r)[:n_lines]
+            rho = float(r[order[0]])
+            z, _, _ = self._unit_and_gradient(Y[order], known, uc, b)
+            a = forward_known(Y[order], known)[:, i]
+            _, _, Gz, Ga = ratio(Y[order], alpha)
+            for y, zy, ay, gz, ga in zip(Y[order], z, a, Gz, Ga):
+                # ``a_i`` held, the known part falling: the unit's boundary is where it
+                # reaches ``-u_i a_i``, within ``|z| + a_i`` for a unit-norm row
+                v = gz - (gz @ ga) / max(ga @ ga, 1e-300) * ga
+                nv = np.linalg.norm(v)
+                if nv > 0:
+                    far = float(np.linalg.norm((y - st["center"]) / st["scale"]))
+                    reach = min(1.5 * (abs(zy) + ay) / nv, 8 * span * max(1.0, far))
+                    lines.append((y, -v / nv, -0.1 * reach, reach))
+        return rho, lines
 
     def fill_uncovered(self, k, i, units, known, others=(), n_points=8, n_rounds=2,
                        min_votes=3, agree=1e-6):
@@ -1351,7 +1472,8 @@ class DeepExtraction:
         n_prev = known[-1][0].shape[0]
         # a unit kept with weights never seen (the lines ran out) whose boundary is
         # not found where they matter is dropped rather than kept wrong
-        filled = [self.fill_all(k, units, known) for k in range(len(units))]
+        filled = [self.fill_all(k, units, known, last_resort=l == len(self.sizes))
+                  for k in range(len(units))]
         for k in range(len(units)):  # a filled fragment of another unit: one unit
             if filled[k] and self.duplicate_of(units[k]["u"], units[k]["b"],
                                                units[k].get("seen", np.ones(n_prev, bool)),

@@ -26,7 +26,7 @@ def _normalised(W, b):
     return W / n[:, None], b / n, n
 
 
-def _assert_same_layers(victim, copy, tol):
+def _assert_same_layers(victim, copy, tol, n_layers=None):
     """Layer by layer, up to permutation and positive scaling, weight by weight.
 
     Each layer of both networks is rewritten in the previous layer's units scaled
@@ -35,7 +35,7 @@ def _assert_same_layers(victim, copy, tol):
     """
     order = None  # victim units of the previous layer, in the copy's order
     sv = sc = None  # their norms (victim) and the copy's row norms
-    for layer in range(len(victim.coefs_) - 1):
+    for layer in range(len(victim.coefs_) - 1 if n_layers is None else n_layers):
         Wv, bv = victim.coefs_[layer].T, victim.intercepts_[layer]
         Wc, bc = copy.coefs_[layer].T, copy.intercepts_[layer]
         if order is not None:
@@ -56,6 +56,7 @@ def _assert_same_layers(victim, copy, tol):
         assert len(set(perm)) == len(perm)
         order = live[perm]
         sv, sc = nv[order], nc
+    return order, sv, sc
 
 
 @pytest.mark.timeout(60)
@@ -328,3 +329,62 @@ def test_duplicates_compared_on_the_coordinates_both_saw():
     # with every coordinate compared (the old rule) the wrong fills hide the match
     full = [{"u": ua, "b": b}]
     assert DeepExtraction.duplicate_of(ub, b, np.ones(12, dtype=bool), full) is None
+
+
+def _carlini_victim(sizes, seed):
+    """The experiment's victims: all weights drawn first, then all biases."""
+    rng = np.random.default_rng(seed)
+    coefs = [rng.normal(size=(a, b)) / np.sqrt(a) for a, b in zip(sizes[:-1], sizes[1:])]
+    ints = [rng.normal(size=b) * 0.1 for b in sizes[1:]]
+    return Network(coefs, ints, output="identity")
+
+
+@pytest.mark.timeout(30)
+def test_last_layer_weight_never_seen_where_the_unit_is_on():
+    # 8-6-6-4-1, seed 13: a unit of the last hidden layer is off wherever second-layer
+    # unit 2 (the victim's order) is on, so none of its kinks shows that coordinate's
+    # weight; before, the unit was dropped (status approximate, error 2^-5.1)
+    sizes = [8, 6, 6, 4, 1]
+    victim = _carlini_victim(sizes, 13)
+    res = FunctionallyEquivalent(hidden_layer_sizes=(6, 6, 4), random_state=13).extract(
+        LocalOracle(victim, output="logit", n_features=8))
+    assert res.status == "success", res.message
+    assert res.info.get("off_where_on"), "the case no longer needs the bound"
+    X = np.random.default_rng(5).normal(size=(20000, 8))
+    assert np.abs(res.model.logits(X) - victim.logits(X)).max() < 1e-9
+    Zv = victim.logits(100 * X)
+    assert (np.abs(res.model.logits(100 * X) - Zv) / np.maximum(1, np.abs(Zv))).max() < 1e-8
+    # the two inner layers exactly; in the last hidden layer every weight but the
+    # bounded one, which is at least the victim's (both keep the unit off there)
+    order, sv, sc = _assert_same_layers(victim, res.model, tol=1e-9, n_layers=2)
+    Wv = victim.coefs_[2].T[:, order] * sv[None]
+    bv = victim.intercepts_[2]
+    Wc = res.model.coefs_[2].T * sc[None]
+    bc = res.model.intercepts_[2]
+    bounded = 0
+    for w, b in zip(Wc, bc):
+        errs = []
+        for j, (v, c) in enumerate(zip(Wv, bv)):
+            lam = (w @ v + b * c) / (v @ v + c * c)
+            errs.append((np.abs(w - lam * v).max() + abs(b - lam * c), j, lam))
+        err, j, lam = min(errs)
+        if err < 1e-8:
+            continue
+        # one weight differs: the rest agree up to the unit's positive scale
+        rest = np.abs(w - lam * Wv[j]) > 1e-8
+        keep = ~rest
+        lam = (w[keep] @ Wv[j][keep] + b * bv[j]) / (Wv[j][keep] @ Wv[j][keep] + bv[j] ** 2)
+        diff = np.flatnonzero(np.abs(w - lam * Wv[j]) > 1e-8 * np.abs(w).max())
+        assert lam > 0 and diff.size == 1
+        assert abs(b - lam * bv[j]) < 1e-8 * np.abs(w).max()
+        i = diff[0]
+        assert lam * Wv[j][i] <= w[i]
+        # and the victim's unit is indeed off wherever that coordinate is on
+        A = np.random.default_rng(6).normal(size=(200000, 8))
+        for k in range(2):
+            A = np.maximum(A @ victim.coefs_[k] + victim.intercepts_[k], 0.0)
+        on = A[:, order[i]] > 0
+        assert on.any()
+        assert (A[on] @ victim.coefs_[2][:, j] + bv[j] <= 0).all()
+        bounded += 1
+    assert bounded == 1
