@@ -208,9 +208,9 @@ def path_finding(ctx):
             "was measured at 4,812 queries and 92.4% uniform agreement.",
             "gss_numeric: the same rows with age and children as whole numbers (the "
             "paper encoded GSS one-hot, but a tree learner reading the raw file cuts "
-            "them by thresholds), for comparison; it is not the issue's row. Its "
-            "top-down cost goes mostly to checks for hidden cuts: age is cut again below "
-            "many nodes.",
+            "them by thresholds), for comparison; it is not the issue's row. Most of its "
+            "top-down queries check boxes for cuts not found yet and search the ones "
+            "found (breakdown below): age is cut again below many nodes.",
             "Where top-down queries go (identify: the feature of each node, group "
             "testing; search: cuts and categories at each node, incl. refinement; box "
             "checks at the cells that ended as leaves / as internal nodes; hidden: "
