@@ -176,23 +176,7 @@ class UnseenWeights:
             idx = np.flatnonzero(on)[np.lexsort((-room[on], n_on))][:n_lines]
             span = float(np.median(st["scale"]))
             lines = [(Y[j], N[j], -span, span) for j in idx]
-            searches, _ = search_lines(lambda X: self.answer(X, "tracing"), lines,
-                                       n_grid=32, tol=self.fe._tol, min_gap=st["min_gap"])
-            pts = []
-            for s in searches:
-                s.kinks.sort(key=lambda kk: kk[0])
-                for j, (t, _) in enumerate(s.kinks):
-                    x = s.x0 + t * s.v
-                    a = forward_known(x[None], known)[0]
-                    if not (a[~cov] > 0).any():
-                        continue
-                    self.traces += 1
-                    pts.append({"x": x, "line": -1 - self.traces, "search": s, "j": j,
-                                "normal": None, "tried": False, "owner": None})
-            self.compute_normals(pts)
-            pts = [q for q in pts if q["normal"] is not None
-                   and not self.explained(q, known)]
-            test(pts)
+            test(self._new_kinks(lines, known, lambda a: (a[~cov] > 0).any()))
         bound = {}
         if (not cov.all() and last_resort and len(known) == len(self.sizes) - 1
                 and len(units) <= self.sizes[-1]):
@@ -203,22 +187,7 @@ class UnseenWeights:
                 rho, lines = self._least_ratio(u, b, cov, i, known)
                 if rho is None:
                     continue
-                searches, _ = search_lines(lambda X: self.answer(X, "tracing"), lines,
-                                           n_grid=32, tol=self.fe._tol,
-                                           min_gap=st["min_gap"])
-                pts = []
-                for s in searches:
-                    s.kinks.sort(key=lambda kk: kk[0])
-                    for j, (t, _) in enumerate(s.kinks):
-                        x = s.x0 + t * s.v
-                        if forward_known(x[None], known)[0][i] <= 0:
-                            continue
-                        self.traces += 1
-                        pts.append({"x": x, "line": -1 - self.traces, "search": s, "j": j,
-                                    "normal": None, "tried": False, "owner": None})
-                self.compute_normals(pts)
-                test([q for q in pts if q["normal"] is not None
-                      and not self.explained(q, known)])
+                test(self._new_kinks(lines, known, lambda a, i=i: a[i] > 0))
                 # ``ρ > 0``: the known part alone is negative wherever ``a_i`` is on;
                 # ``ρ ≤ 0`` and no kink: no weight explains it (not a unit)
                 self.info.setdefault("least_ratio", []).append(
@@ -252,6 +221,25 @@ class UnseenWeights:
         unit["members"] = mem
         unit["seen"] = cov2
         return True
+
+    def _new_kinks(self, lines, known, keep):
+        """Kinks found on ``lines`` (searched for this unit) where the known layers'
+        activations ``a`` satisfy ``keep(a)``, with their normals, leaving out those the
+        known layers explain."""
+        searches, _ = search_lines(lambda X: self.answer(X, "tracing"), lines, n_grid=32,
+                                   tol=self.fe._tol, min_gap=self.st["min_gap"])
+        pts = []
+        for s in searches:
+            s.kinks.sort(key=lambda kk: kk[0])
+            for j, (t, _) in enumerate(s.kinks):
+                x = s.x0 + t * s.v
+                if not keep(forward_known(x[None], known)[0]):
+                    continue
+                self.traces += 1
+                pts.append({"x": x, "line": -1 - self.traces, "search": s, "j": j,
+                            "normal": None, "tried": False, "owner": None})
+        self.compute_normals(pts)
+        return [q for q in pts if q["normal"] is not None and not self.explained(q, known)]
 
     def _least_ratio(self, u, b, cov, i, known, n_starts=128, n_iter=60, n_lines=4,
                      levels=(0.3, 0.03)):
