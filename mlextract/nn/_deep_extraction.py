@@ -559,8 +559,58 @@ class DeepExtraction(InnerLayerSigns, UnseenWeights, BoundaryWalking, BoundaryRe
             keep = np.isfinite(s.F).all(axis=1)
             self.bank.append((s.x0 + s.t[keep, None] * s.v, s.F[keep]))
         run.model = self.partial_model()
-        for l in range(1, L):
-            units = self.peel(l, max_lines)
+        inner, start, restarts = {}, 1, 0
+        while True:
+            done = self.inner_layers(start, inner, max_lines)
+            if done is not None:
+                if not restarts:
+                    return done
+                break
+            done, misses = self.last_layer(max_lines, n_check, max_rounds, lines_per_round,
+                                           cost_factor)
+            short = [l for l in range(1, L) if len(inner[l]) < self.sizes[l - 1]]
+            if done is not None or not len(misses) or not short or restarts >= 1:
+                break
+            # the copy misses answers and an inner layer has fewer units than stated:
+            # a unit of it on in a small region only was never crossed by the lines.
+            # The points missed lie where it is on; lines through them cross its
+            # boundary. Search that layer on through them (its units kept) and peel
+            # the layers above it again
+            restarts += 1
+            start = short[0]
+            before = (run.model, misses, self.last_units, self.n_pairs, list(self.layers),
+                      list(self.info["units_per_layer"]))
+            self.info["inner_restarts"] = restarts
+            self.layers = self.layers[: start - 1]
+            self.info["units_per_layer"] = self.info["units_per_layer"][: start - 1]
+            for p in self.points:
+                if not (isinstance(p["owner"], tuple) and isinstance(p["owner"][0], int)
+                        and p["owner"][0] <= start):
+                    p["owner"] = None
+            self.st["hints"] = list(misses[: 4 * lines_per_round])
+            inner["resume"] = (start, self.lines + 4 * lines_per_round)
+        if done is not None and restarts:
+            # the search resumed failed outright: the copy before it is kept
+            self.info["inner_restart_failed"] = done[1]
+            (run.model, misses, self.last_units, self.n_pairs, self.layers,
+             self.info["units_per_layer"]) = before
+            done = None
+        if done is not None:
+            return done
+        return self.report(misses)
+
+    def inner_layers(self, start, inner, max_lines):
+        """Peel layers ``start .. L-1`` (``inner``: their units, kept to resume a
+        search); ``None`` when done, else the failure (False, message)."""
+        run = self.run
+        L = len(self.sizes)
+        resume = inner.pop("resume", None)
+        for l in range(start, L):
+            if resume is not None and resume[0] == l:
+                units = self.peel(l, resume[1], units=inner[l])
+            else:
+                units = self.peel(l, max_lines)
+            inner[l] = units
             self.info["units_per_layer"].append(len(units))
             if not units:
                 return False, f"no unit of layer {l} was found"
@@ -570,7 +620,10 @@ class DeepExtraction(InnerLayerSigns, UnseenWeights, BoundaryWalking, BoundaryRe
                 self.refine_boundary(l, units)
             W = np.array([u["u"] for u in units])
             b = np.array([u["b"] for u in units])
-            signs = self.signs_by_freezing(W, b, [u["members"] + u["extra"] for u in units])
+            # a search resumed: the signs read before are kept (a unit on in a small
+            # region only is frozen more easily where the others are off)
+            signs = self.signs_by_freezing(W, b, [u["members"] + u["extra"] for u in units],
+                                           [u.get("sign", 0.0) for u in units])
             method = "freezing"
             for _ in range(4):
                 if not np.any(signs == 0):
@@ -588,15 +641,24 @@ class DeepExtraction(InnerLayerSigns, UnseenWeights, BoundaryWalking, BoundaryRe
                                "critical point where the layer contracts: an expansive "
                                "layer)")
             self.info[f"layer{l}_sign_method"] = method
+            for u, sg in zip(units, signs):
+                u["sign"] = sg
             self.layers.append((W * signs[:, None], b * signs))
             self.info["layers_done"] = l
             run.model = self.partial_model()
+        return None
+
+    def last_layer(self, max_lines, n_check, max_rounds, lines_per_round, cost_factor):
+        """Peel the last hidden layer and fit the output, searching on while the
+        self-check misses answers; returns (failure or None, the rows missed)."""
+        run = self.run
+        L = len(self.sizes)
         units = self.peel(L, max_lines)
         self.info["units_per_layer"].append(len(units))
         n_fresh, aimed, extra_checks = n_check, 0, 0
         for rnd in range(max_rounds + 1):
             if not units:
-                return False, f"no unit of layer {L} was found"
+                return (False, f"no unit of layer {L} was found"), []
             if L > 1:
                 self.refine_boundary(L, units)
             else:
@@ -639,6 +701,13 @@ class DeepExtraction(InnerLayerSigns, UnseenWeights, BoundaryWalking, BoundaryRe
                 self.check_hints = self.aimed_lines(W[len(units):], lines_per_round)
             units = self.peel(L, self.lines + max(lines_per_round, len(self.check_hints)),
                               units=units)
+        self.last_units, self.n_pairs = units, n_pairs
+        return None, misses
+
+    def report(self, misses):
+        """The outcome: (success, message)."""
+        L = len(self.sizes)
+        units, n_pairs = self.last_units, self.n_pairs
         if len(misses):
             return False, (f"{L} hidden layers with {self.info['units_per_layer']} units, but "
                            f"the copy misses {len(misses)} of the answers paid for (largest "

@@ -32,17 +32,19 @@ class InnerLayerSigns:
     """Inner layers' sign recovery for ``DeepExtraction``."""
 
     # --------------------------------------------------------------- signs
-    def signs_by_freezing(self, W, b, members):
+    def signs_by_freezing(self, W, b, members, signs=None):
         """Signs of an inner layer: move so that only one unit of the layer changes.
 
         At a critical point of unit ``i`` a direction ``e`` with ``W_l[j] J e = 0``
         for the other units and ``W_l[i] J e = 1`` changes the layer's output only
         through unit ``i``: on the side where it is inactive the victim's answer does
-        not move at all. Needs ``h_l ≤ rank J`` (a contracting region).
+        not move at all. Needs ``h_l ≤ rank J`` (a contracting region), or fewer:
+        units whose sign is known (``signs``, 0 where not) and that are off at the
+        point need not be frozen.
         """
         known = list(self.layers)
         h = W.shape[0]
-        signs = np.zeros(h)
+        signs = np.zeros(h) if signs is None else np.array(signs, dtype=float)
         tried = [0] * h
         for _ in range(4):  # passes: units whose sign is known and that are off at a
             trials = []     # point need no freezing there, so later passes ask less
