@@ -52,7 +52,8 @@ class _Node:
     """
 
     __slots__ = ("kind", "q", "box", "answer", "key", "column", "threshold", "codes",
-                 "left", "right", "describe", "exact", "grid", "grid_round", "witness")
+                 "left", "right", "describe", "exact", "grid", "grid_round", "witness",
+                 "susp")
 
     def __init__(self, kind, q=None, box=None, answer=None, key=None, exact=()):
         self.kind, self.q, self.box, self.answer, self.key = kind, q, box, answer, key
@@ -60,6 +61,7 @@ class _Node:
         self.grid = None
         self.grid_round = 0
         self.witness = ()
+        self.susp = None  # may other cells answer alike? (decided at the box check)
         self.column = self.threshold = self.codes = self.left = self.right = None
         self.describe = None
 
@@ -399,7 +401,7 @@ class _Extraction:
         if not self.top_down or big is not None and len(sets[big]) < 4 * max(
                 [2] + [len(sets[fi]) for fi in corners if fi in sets and fi != big]):
             big = None
-        suspicious = self._suspicious(node)
+        suspicious = node.susp = self._suspicious(node)
         if self.top_down and suspicious and self.oracle.output != "value" and any(
                 self.fields[fi].ordered for fi in corners):
             # A pure class, a label or a distribution seen in another cell may be held
@@ -464,25 +466,42 @@ class _Extraction:
                         x = q.copy()
                         f.put(x, v)
                         rows.append(x)
-        # and the corners: every field moves together (the r-th category of each set
-        # field, both ends of each ordered field): islands behind two hidden cuts
-        n_pts = max([2] + [len(sets[fi]) for fi in corners if fi in sets])
-        for r in range(n_pts):
-            x = q.copy()
-            for fi in corners:
-                f = self.fields[fi]
-                f.put(x, box[fi][r % 2] if f.ordered else sets[fi][(r + 1) % len(sets[fi])])
-            rows.append(x)
         rng = self.run.rng
-        for _ in range(self.n_checks):
-            x = q.copy()
-            for fi in room:
-                f = self.fields[fi]
-                if f.ordered:
-                    f.put(x, f.sample(rng, box[fi][0], box[fi][1]))
-                else:
-                    f.put(x, int(rng.choice(sets[fi])))
-            rows.append(x)
+        if self.near_grid:
+            # Near-cut checks follow for pure alike leaves (see _grid_values): the set
+            # fields' categories, each once, paired at random, with the ordered fields
+            # at random values of the box (the corners and random points in one).
+            sizes = [len(sets[fi]) for fi in corners if fi in sets]
+            perm = {fi: rng.permutation(sets[fi]) for fi in room if fi in sets}
+            for r in range(max(sizes, default=0)):
+                x = q.copy()
+                for fi in room:
+                    f = self.fields[fi]
+                    if f.ordered:
+                        f.put(x, f.sample(rng, box[fi][0], box[fi][1]))
+                    else:
+                        f.put(x, int(perm[fi][r % len(perm[fi])]))
+                rows.append(x)
+        else:
+            # and the corners: every field moves together (the r-th category of each
+            # set field, both ends of each ordered field): islands behind two hidden cuts
+            n_pts = max([2] + [len(sets[fi]) for fi in corners if fi in sets])
+            for r in range(n_pts):
+                x = q.copy()
+                for fi in corners:
+                    f = self.fields[fi]
+                    f.put(x, box[fi][r % 2] if f.ordered
+                          else sets[fi][(r + 1) % len(sets[fi])])
+                rows.append(x)
+            for _ in range(self.n_checks):
+                x = q.copy()
+                for fi in room:
+                    f = self.fields[fi]
+                    if f.ordered:
+                        f.put(x, f.sample(rng, box[fi][0], box[fi][1]))
+                    else:
+                        f.put(x, int(rng.choice(sets[fi])))
+                rows.append(x)
         if not rows:
             node.kind = "expand"
             return []
@@ -560,6 +579,11 @@ class _Extraction:
         else:
             segs = yield from self._set_search(base, fi, box[fi], "verify")
         cells, top = self._children(base, box, fi, segs, "verify")
+        same = [c for c in cells if c.key == key]
+        if self.near_grid and f.ordered and len(same) == 1 and node.susp is not None:
+            # the segment that holds base is the node itself, cut to size: not a second
+            # cell with its answer (top-down, after a line search; see the table notes)
+            same[0].susp = node.susp
         node.become(top)
         return cells
 
@@ -584,8 +608,8 @@ class _Extraction:
                 c for c, box in self.cut_boxes[fi]
                 if lo <= c < hi and self._apart(node.box, box, fi) <= 1}
             for c in cuts:
-                if lo <= c < hi:
-                    vals.update((c, c + 1))
+                if lo <= c < hi:  # near cuts: the value after each (one per interval)
+                    vals.update((c + 1,) if self.near_grid else (c, c + 1))
             return sorted(vals)
         sig: dict[int, list] = {c: [] for c in b}
         for part in self.partitions[fi]:
@@ -676,6 +700,8 @@ class _Extraction:
         An internal node's mixed distribution is in practice unique; pure leaves and
         answers seen in other cells are not, and corners alone do not prove their box.
         """
+        if node.susp is not None:  # a piece of a checked cell (see _split_at)
+            return node.susp
         if not self.numeric:
             return True
         a = np.atleast_1d(np.asarray(node.answer, dtype=float))
