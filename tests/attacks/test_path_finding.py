@@ -702,3 +702,65 @@ def test_pure_leaves_are_checked_on_the_cuts_found_near_them(d, seed):
     U = dom.sample(20_000, random_state=seed)
     np.testing.assert_allclose(res.model.predict_proba(U), victim.predict_proba(U),
                                rtol=0, atol=1e-12)
+
+
+# ----------------------------------------------------------------- re-cut fields
+
+
+def whole_domain(sizes, lows):
+    """Every point of a finite domain: integer features then one-hot groups."""
+    grids = np.meshgrid(*[np.arange(k) for k in sizes], indexing="ij")
+    idx = np.column_stack([g.ravel() for g in grids])
+    cols = []
+    for j, (k, lo) in enumerate(zip(sizes, lows)):
+        cols.append(idx[:, [j]] + lo if lo is not None else np.eye(k)[idx[:, j]])
+    return np.hstack(cols).astype(float)
+
+
+def recut_data(seed, *, one_hot_age):
+    """GSS-like data: age and children re-cut below other nodes, two small groups.
+
+    ``one_hot_age``: age is a 24-category one-hot group (a set field re-tested
+    below many nodes) instead of an integer 18..41 (an ordered field re-cut by
+    thresholds). Returns X, y, the domain and every point of it.
+    """
+    rng = np.random.default_rng(seed)
+    n = 2500
+    age = rng.integers(0, 24, n)
+    kids = rng.integers(0, 6, n)
+    work = rng.integers(0, 5, n)
+    race = rng.integers(0, 3, n)
+    score = (np.sin(age / 3.0 + work) + 0.4 * kids * (race == 1) + 0.6 * (age % 5 == 2)
+             + rng.normal(0, 0.6, n))
+    y = np.digitize(score, [-0.3, 0.6])
+    X = np.hstack([np.eye(24)[age] if one_hot_age else (age + 18.0)[:, None],
+                   kids[:, None], np.eye(5)[work], np.eye(3)[race]])
+    a = 24 if one_hot_age else 1  # columns of age
+    groups = [list(range(a + 1, a + 6)), list(range(a + 6, a + 9))]
+    if one_hot_age:
+        groups.insert(0, list(range(24)))
+    dom = Domain.from_data(X, integer=[a] if one_hot_age else [0, 1], one_hot_groups=groups)
+    every = whole_domain([24, 6, 5, 3], [None if one_hot_age else 18, 0, None, None])
+    return X, y, dom, every
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("one_hot_age", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_re_cut_fields_are_copied_exactly_on_the_whole_domain(seed, one_hot_age):
+    # a field supplied on the path cannot be left out below, so a later cut on it is
+    # hidden: the pure and alike cells' checks (categories paired at random, ends of
+    # the ordered fields alone), the near-cut checks and the pieces of split cells
+    # must still find every re-cut; checked on every point of the finite domain
+    X, y, dom, every = recut_data(seed, one_hot_age=one_hot_age)
+    victim = DecisionTreeClassifier(max_leaf_nodes=100, random_state=0).fit(X, y)
+    assert not identifiable(victim.tree_)  # premise: some field is re-tested on a path
+    assert not unique_leaves(victim)  # and leaves share answers (pure ones above all)
+    oracle = LocalOracle(victim, domain=dom, allow_missing=True)
+    res = PathFinding(mode="top_down", random_state=seed).extract(oracle)
+    assert res.info["complete"]
+    np.testing.assert_allclose(res.model.predict_proba(every), victim.predict_proba(every),
+                               rtol=0, atol=1e-12)
+    spent = res.info["verify_queries"]
+    assert sum(spent.values()) == res.info["queries_by_phase"]["verify"]
+    assert min(spent.values()) >= 0
