@@ -989,7 +989,11 @@ class PathFinding(Attack):
         Random points of a cell's box queried besides its corners when its answer is
         pure or already seen elsewhere, a guard against distinct leaves that answer
         alike (bottom-up: a leaf's box, checked again after each point that fails is
-        cut off). Default: 4 top-down, 8 bottom-up.
+        cut off). Default: 4 top-down, 8 bottom-up. Top-down with the default
+        near-cut checks, a cell with ordered fields sends no separate random points:
+        its rows that try each category pair the set fields at random and put the
+        ordered fields at random values of the box (after each ordered field alone
+        at both ends), and the near-cut checks follow.
     grid_checks : int, default=None
         After the search, each leaf is checked on the grid of the cuts found anywhere
         (both sides of each cut inside its box, one category per class of categories
@@ -1001,7 +1005,8 @@ class PathFinding(Attack):
         leaves only, which often share an answer); top-down, each pure leaf that
         answers like cells apart from it is checked once on the cuts of its ordered
         fields found *near* it (in boxes apart from its own on one other field at
-        most: the cells a victim node's region was cut into), every grid value once
+        most: the cells a victim node's region was cut into): the box's ends and the
+        value after each near cut (one per interval between cuts), every value once
         (a diagonal of the grid). A pure cell's corners and random points may all
         land in look-alike leaves and miss a sliver between two cuts of one field;
         the near cuts are where those slivers end. 0 turns the checks off.
