@@ -454,7 +454,10 @@ class _Extraction:
         otherwise unless it splits alike too), the corners (every field moved
         together: the r-th category of each set field, alternate ends of each
         ordered field; islands behind two hidden cuts), then ``n_checks`` random
-        points of the box.
+        points of the box. With the default near-cut checks (which probe the pure
+        alike leaves again later), the corners and the random points are one set of
+        rows: one per category of the largest set field, each set field's categories
+        paired at random, the ordered fields at random values of the box.
         """
         q, box = node.q, node.box
         rows = []
