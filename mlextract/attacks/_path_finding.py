@@ -402,6 +402,12 @@ class _Extraction:
                 [2] + [len(sets[fi]) for fi in corners if fi in sets and fi != big]):
             big = None
         suspicious = node.susp = self._suspicious(node)
+        # A pure cell (near-cut mode): its answer names no node, and a region behind
+        # two hidden cuts answers otherwise only where both fields move (see
+        # _verify_pure); its checks are deterministic, no random rows.
+        pure = self.top_down and self.near_grid and suspicious and self._pure(key)
+        if pure and any(self.fields[fi].ordered for fi in room):
+            return (yield from self._verify_pure(node, room, corners, sets, big))
         if self.top_down and suspicious and self.oracle.output != "value" and any(
                 self.fields[fi].ordered for fi in corners):
             # A pure class, a label or a distribution seen in another cell may be held
@@ -412,7 +418,7 @@ class _Extraction:
         rest = [fi for fi in corners if fi != big]
         n_star = len(sets[big]) - 1 if big is not None else 0
         n_pts = max([2] + [len(sets[fi]) for fi in rest if fi in sets]) if rest else 0
-        n_rand = self.n_checks if suspicious else 0
+        n_rand = self.n_checks if suspicious and not pure else 0
         if n_star + n_pts + n_rand == 0:
             node.kind = "expand" if self.top_down else "leaf"
             return []
@@ -437,6 +443,9 @@ class _Extraction:
                     f.put(X[r], f.sample(rng, box[fi][0], box[fi][1]))
                 else:
                     f.put(X[r], int(rng.choice(sets[fi])))
+        if pure:  # and each category alone (the others at q): one field moved
+            X = np.vstack([X] + [self._moved(q, fi, c) for fi in rest if fi in sets
+                                 for c in sets[fi] if c != self.fields[fi].category(q)])
         X = self._with_witnesses(node, X)
         self._own(node, X)
         answers = yield X, "verify"
@@ -509,6 +518,69 @@ class _Extraction:
             node.kind = "expand"
             return []
         X = self._with_witnesses(node, np.array(rows))
+        self._own(node, X)
+        answers = yield X, "verify"
+        bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
+        if not bad:
+            node.kind = "expand"
+            return []
+        return (yield from self._split_keeping(node, room, X[bad]))
+
+    def _moved(self, q, fi, v):
+        """q with field fi set to v, as a one-row array."""
+        x = q.copy()
+        self.fields[fi].put(x, v)
+        return x[None, :]
+
+    def _verify_pure(self, node, room, corners, sets, big):
+        """Box checks of a pure cell with ordered fields (top-down, near-cut mode).
+
+        A pure answer is held by many leaves, so a check row proves nothing where it
+        lands in a look-alike leaf. A region of another answer behind two hidden cuts
+        (a set field's category and the far side of an ordered field's cut, say work
+        = 2 and age > 39.5 in a cell age 39..41 whose point has work = 0, age = 39)
+        answers otherwise only where both fields move: each field moved alone lands
+        in a look-alike leaf. Rows, all deterministic but for the pairing order:
+
+        - each ordered field alone at both ends of its range in the box;
+        - the largest category set alone when it dwarfs the others (as other cells);
+        - two diagonals of the other set fields' categories (each category once per
+          diagonal; the second shifts each field but the largest by its position, so
+          a category meets two different categories of the largest field), the
+          ordered fields all at the low end of the box in the first diagonal and all
+          at the high end in the second: every category is tried at both ends of
+          every ordered field.
+
+        The near-cut checks (:meth:`_grid_check`) probe the inside of the ordered
+        ranges later.
+        """
+        q, box = node.q, node.box
+        ords = [fi for fi in room if self.fields[fi].ordered]
+        rows = [self._moved(q, fi, v) for fi in ords for v in dict.fromkeys(box[fi])
+                if v != self._index_of(self.fields[fi], q)]
+        if big is not None:
+            c0 = self.fields[big].category(q)
+            rows += [self._moved(q, big, c) for c in sets[big] if c != c0]
+        pair = sorted((fi for fi in room if fi in sets and fi != big),
+                      key=lambda fi: -len(sets[fi]))
+        # one row per category of the corner fields (the searched field's categories
+        # were each probed at q already; they ride along)
+        n = max([len(sets[fi]) for fi in pair if fi in corners], default=1 if pair else 0)
+        rng = self.run.rng
+        perm = {fi: rng.permutation(sets[fi]) for fi in pair}
+        for h in range(2 if n else 0):
+            for r in range(n):
+                x = q.copy()
+                for j, fi in enumerate(pair):
+                    p = perm[fi]
+                    self.fields[fi].put(x, int(p[(r + h * j) % len(p)]))
+                for fi in ords:
+                    self.fields[fi].put(x, box[fi][h])
+                rows.append(x[None, :])
+        if not rows:
+            node.kind = "expand"
+            return []
+        X = self._with_witnesses(node, np.vstack(rows))
         self._own(node, X)
         answers = yield X, "verify"
         bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
