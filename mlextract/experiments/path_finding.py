@@ -311,3 +311,54 @@ def _synthetic_table(ctx, n_unif):
                "leaves."],
         name="path_finding_synthetic",
     )
+
+
+#: The rows of both tables by short name: (data set or "synthetic", L, kind, d)
+SEED_ROWS = {
+    "german": ("german_credit", 26, None, None), "gss": ("gss", 159, None, None),
+    "gss_numeric": ("gss_numeric", 159, None, None), "steak": ("steak", 193, None, None),
+    "adult100": ("adult_income", 100, None, None), "adult318": ("adult_income", 318, None, None),
+    "c50": ("synthetic", 50, "classifier", 10), "c300": ("synthetic", 300, "classifier", 10),
+    "c500": ("synthetic", 500, "classifier", 20), "r50": ("synthetic", 50, "regressor", 10),
+    "r300": ("synthetic", 300, "regressor", 10), "r500": ("synthetic", 500, "regressor", 20),
+}
+
+
+def seed_sweep(rows, seeds, *, data_dir=None, n_unif=100_000, grid_checks=None):
+    """Top-down rows of both tables over several attack seeds (random_state).
+
+    The victims are the tables' (data split and tree seed 0); only the attack's seed
+    and the uniform points' seed (attack seed + 1, as in the tables) change. Yields
+    (row, seed, queries, same answer test %, same answer unif %).
+    """
+    for row in rows:
+        name, L, kind, d = SEED_ROWS[row]
+        if name == "synthetic":
+            make = make_classification if kind == "classifier" else make_regression
+            extra = {"n_classes": 3} if kind == "classifier" else {"noise": 5.0}
+            X, y = make(n_samples=6000, n_features=d, n_informative=d // 2, random_state=0,
+                        **extra)
+            tree = DecisionTreeClassifier if kind == "classifier" else DecisionTreeRegressor
+            victim = tree(max_leaf_nodes=L, max_depth=30, random_state=0)
+            Xtr, Xte, ytr, _ = train_test_split(X, y, test_size=0.25, random_state=0)
+            domain = Domain.from_data(X)
+        else:
+            from .. import datasets
+            data = datasets.load(name, data_dir=data_dir)
+            Xtr, Xte, ytr, _ = train_test_split(data.X, data.y, test_size=0.25, random_state=0)
+            victim = DecisionTreeClassifier(max_leaf_nodes=L, random_state=0)
+            domain = data.domain
+        victim.fit(Xtr, ytr)
+        for seed in seeds:
+            res, _, test, unif = _attack_row(victim, domain, Xte, mode="top_down",
+                                             n_unif=n_unif, seed=seed,
+                                             grid_checks=grid_checks)
+            yield row, seed, res.n_queries, test, unif
+
+
+if __name__ == "__main__":  # python -m mlextract.experiments.path_finding ROW,... 0,1,...
+    import sys
+
+    for out in seed_sweep(sys.argv[1].split(","), [int(s) for s in sys.argv[2].split(",")],
+                          data_dir=sys.argv[3] if len(sys.argv) > 3 else None):
+        print(*out, flush=True)
