@@ -466,7 +466,9 @@ class _Extraction:
         points of the box. With the default near-cut checks (which probe the pure
         alike leaves again later), the corners and the random points are one set of
         rows: one per category of the largest set field, each set field's categories
-        paired at random, the ordered fields at random values of the box.
+        paired at random, the ordered fields at random values of the box. (Pure cells
+        are checked by :meth:`_verify_pure` in that mode; this serves cells whose
+        impure answer was seen before.)
         """
         q, box = node.q, node.box
         rows = []
@@ -1065,10 +1067,12 @@ class PathFinding(Attack):
         pure or already seen elsewhere, a guard against distinct leaves that answer
         alike (bottom-up: a leaf's box, checked again after each point that fails is
         cut off). Default: 4 top-down, 8 bottom-up. Top-down with the default
-        near-cut checks, a cell with ordered fields sends no separate random points:
-        its rows that try each category pair the set fields at random and put the
-        ordered fields at random values of the box (after each ordered field alone
-        at both ends), and the near-cut checks follow.
+        near-cut checks, pure cells send no random points: their checks are
+        deterministic (each ordered field alone at both ends of the box; each
+        category of the set fields at both ends of every ordered field, or, with set
+        fields only, alone and on a diagonal), and the near-cut checks follow; a
+        cell with ordered fields whose impure answer was seen before pairs each
+        category with random values of the box.
     grid_checks : int, default=None
         After the search, each leaf is checked on the grid of the cuts found anywhere
         (both sides of each cut inside its box, one category per class of categories
@@ -1128,7 +1132,11 @@ class PathFinding(Attack):
     it answers alike), categories that answer a pure class are not grouped into one
     cell (each may reach another leaf of that class, behind which cuts differ), a
     cell with a pure or already seen answer is checked with each ordered field
-    moved alone to both ends of its box besides the corners, and an impure node
+    moved alone to both ends of its box besides the corners, a pure cell's
+    categories are each tried at both ends of its ordered fields (or alone, the
+    other fields at the cell's point, when it has set fields only): a region of
+    another class behind two hidden cuts is found where moving either field alone
+    lands in a look-alike leaf, and an impure node
     whose completion answers like it is tried with a second completion before it
     is taken for a leaf (a descendant may hold its distribution).
 
