@@ -546,9 +546,10 @@ class _Extraction:
 
         - each ordered field alone at both ends of its range in the box;
         - the largest category set alone when it dwarfs the others (as other cells);
-        - two diagonals of the other set fields' categories (each category once per
-          diagonal; the second shifts each field but the largest by its position, so
-          a category meets two different categories of the largest field), the
+        - two diagonals of the other set fields' categories (each category of the
+          fields to check at least once per diagonal; the second shifts the j-th
+          largest field by j places, so a category meets other categories of the
+          largest field there unless j is a multiple of its field's size), the
           ordered fields all at the low end of the box in the first diagonal and all
           at the high end in the second: every category is tried at both ends of
           every ordered field.
