@@ -402,6 +402,12 @@ class _Extraction:
                 [2] + [len(sets[fi]) for fi in corners if fi in sets and fi != big]):
             big = None
         suspicious = node.susp = self._suspicious(node)
+        # A pure cell (near-cut mode): its answer names no node, and a region behind
+        # two hidden cuts answers otherwise only where both fields move (see
+        # _verify_pure); its checks are deterministic, no random rows.
+        pure = self.top_down and self.near_grid and suspicious and self._pure(key)
+        if pure and any(self.fields[fi].ordered for fi in room):
+            return (yield from self._verify_pure(node, room, corners, sets, big))
         if self.top_down and suspicious and self.oracle.output != "value" and any(
                 self.fields[fi].ordered for fi in corners):
             # A pure class, a label or a distribution seen in another cell may be held
@@ -412,7 +418,7 @@ class _Extraction:
         rest = [fi for fi in corners if fi != big]
         n_star = len(sets[big]) - 1 if big is not None else 0
         n_pts = max([2] + [len(sets[fi]) for fi in rest if fi in sets]) if rest else 0
-        n_rand = self.n_checks if suspicious else 0
+        n_rand = self.n_checks if suspicious and not pure else 0
         if n_star + n_pts + n_rand == 0:
             node.kind = "expand" if self.top_down else "leaf"
             return []
@@ -437,6 +443,9 @@ class _Extraction:
                     f.put(X[r], f.sample(rng, box[fi][0], box[fi][1]))
                 else:
                     f.put(X[r], int(rng.choice(sets[fi])))
+        if pure:  # and each category alone (the others at q): one field moved
+            X = np.vstack([X] + [self._moved(q, fi, c) for fi in rest if fi in sets
+                                 for c in sets[fi] if c != self.fields[fi].category(q)])
         X = self._with_witnesses(node, X)
         self._own(node, X)
         answers = yield X, "verify"
@@ -457,7 +466,9 @@ class _Extraction:
         points of the box. With the default near-cut checks (which probe the pure
         alike leaves again later), the corners and the random points are one set of
         rows: one per category of the largest set field, each set field's categories
-        paired at random, the ordered fields at random values of the box.
+        paired at random, the ordered fields at random values of the box. (Pure cells
+        are checked by :meth:`_verify_pure` in that mode; this serves cells whose
+        impure answer was seen before.)
         """
         q, box = node.q, node.box
         rows = []
@@ -509,6 +520,70 @@ class _Extraction:
             node.kind = "expand"
             return []
         X = self._with_witnesses(node, np.array(rows))
+        self._own(node, X)
+        answers = yield X, "verify"
+        bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
+        if not bad:
+            node.kind = "expand"
+            return []
+        return (yield from self._split_keeping(node, room, X[bad]))
+
+    def _moved(self, q, fi, v):
+        """q with field fi set to v, as a one-row array."""
+        x = q.copy()
+        self.fields[fi].put(x, v)
+        return x[None, :]
+
+    def _verify_pure(self, node, room, corners, sets, big):
+        """Box checks of a pure cell with ordered fields (top-down, near-cut mode).
+
+        A pure answer is held by many leaves, so a check row proves nothing where it
+        lands in a look-alike leaf. A region of another answer behind two hidden cuts
+        (a set field's category and the far side of an ordered field's cut, say work
+        = 2 and age > 39.5 in a cell age 39..41 whose point has work = 0, age = 39)
+        answers otherwise only where both fields move: each field moved alone lands
+        in a look-alike leaf. Rows, all deterministic but for the pairing order:
+
+        - each ordered field alone at both ends of its range in the box;
+        - the largest category set alone when it dwarfs the others (as other cells);
+        - two diagonals of the other set fields' categories (each category of the
+          fields to check at least once per diagonal; the second shifts the j-th
+          largest field by j places, so a category meets other categories of the
+          largest field there unless j is a multiple of its field's size), the
+          ordered fields all at the low end of the box in the first diagonal and all
+          at the high end in the second: every category is tried at both ends of
+          every ordered field.
+
+        The near-cut checks (:meth:`_grid_check`) probe the inside of the ordered
+        ranges later.
+        """
+        q, box = node.q, node.box
+        ords = [fi for fi in room if self.fields[fi].ordered]
+        rows = [self._moved(q, fi, v) for fi in ords for v in dict.fromkeys(box[fi])
+                if v != self._index_of(self.fields[fi], q)]
+        if big is not None:
+            c0 = self.fields[big].category(q)
+            rows += [self._moved(q, big, c) for c in sets[big] if c != c0]
+        pair = sorted((fi for fi in room if fi in sets and fi != big),
+                      key=lambda fi: -len(sets[fi]))
+        # one row per category of the corner fields (the searched field's categories
+        # were each probed at q already; they ride along)
+        n = max([len(sets[fi]) for fi in pair if fi in corners], default=1 if pair else 0)
+        rng = self.run.rng
+        perm = {fi: rng.permutation(sets[fi]) for fi in pair}
+        for h in range(2 if n else 0):
+            for r in range(n):
+                x = q.copy()
+                for j, fi in enumerate(pair):
+                    p = perm[fi]
+                    self.fields[fi].put(x, int(p[(r + h * j) % len(p)]))
+                for fi in ords:
+                    self.fields[fi].put(x, box[fi][h])
+                rows.append(x[None, :])
+        if not rows:
+            node.kind = "expand"
+            return []
+        X = self._with_witnesses(node, np.vstack(rows))
         self._own(node, X)
         answers = yield X, "verify"
         bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
@@ -993,10 +1068,12 @@ class PathFinding(Attack):
         pure or already seen elsewhere, a guard against distinct leaves that answer
         alike (bottom-up: a leaf's box, checked again after each point that fails is
         cut off). Default: 4 top-down, 8 bottom-up. Top-down with the default
-        near-cut checks, a cell with ordered fields sends no separate random points:
-        its rows that try each category pair the set fields at random and put the
-        ordered fields at random values of the box (after each ordered field alone
-        at both ends), and the near-cut checks follow.
+        near-cut checks, pure cells send no random points: their checks are
+        deterministic (each ordered field alone at both ends of the box; each
+        category of the set fields at both ends of every ordered field, or, with set
+        fields only, alone and on a diagonal), and the near-cut checks follow; a
+        cell with ordered fields whose impure answer was seen before pairs each
+        category with random values of the box.
     grid_checks : int, default=None
         After the search, each leaf is checked on the grid of the cuts found anywhere
         (both sides of each cut inside its box, one category per class of categories
@@ -1056,7 +1133,11 @@ class PathFinding(Attack):
     it answers alike), categories that answer a pure class are not grouped into one
     cell (each may reach another leaf of that class, behind which cuts differ), a
     cell with a pure or already seen answer is checked with each ordered field
-    moved alone to both ends of its box besides the corners, and an impure node
+    moved alone to both ends of its box besides the corners, a pure cell's
+    categories are each tried at both ends of its ordered fields (or alone, the
+    other fields at the cell's point, when it has set fields only): a region of
+    another class behind two hidden cuts is found where moving either field alone
+    lands in a look-alike leaf, and an impure node
     whose completion answers like it is tried with a second completion before it
     is taken for a leaf (a descendant may hold its distribution).
 

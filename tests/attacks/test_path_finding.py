@@ -764,3 +764,44 @@ def test_re_cut_fields_are_copied_exactly_on_the_whole_domain(seed, one_hot_age)
     spent = res.info["verify_queries"]
     assert sum(spent.values()) == res.info["queries_by_phase"]["verify"]
     assert min(spent.values()) >= 0
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("seed", [7, 0, 3])
+def test_a_category_at_the_far_end_of_a_pure_cell_is_found(seed):
+    # GSS-like data at 120 leaves (data seed 7): a pure cell age 39..41 x work
+    # {0, 1, 2, 4} whose point has age 39, work 0 holds another class at work = 2
+    # and age >= 40 (a hidden "work2" then a hidden "age > 39.5"): moving either
+    # field alone lands in a look-alike leaf. Attack seed 7 missed it (2 of 2,160
+    # points) when the categories were paired with random ages; each category is
+    # now tried at both ends of the ordered fields.
+    X, y, dom, every = recut_data(7, one_hot_age=False)
+    victim = DecisionTreeClassifier(max_leaf_nodes=120, random_state=0).fit(X, y)
+    oracle = LocalOracle(victim, domain=dom, allow_missing=True)
+    res = PathFinding(mode="top_down", random_state=seed).extract(oracle)
+    np.testing.assert_allclose(res.model.predict_proba(every), victim.predict_proba(every),
+                               rtol=0, atol=1e-12)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("seed", [4, 1])
+def test_steak_pure_cells_with_a_two_category_region_are_copied_exactly(data_dir, seed):
+    # Steak (146 leaves, 7 distinct answers), the path_finding table's tree: a pure
+    # cell (Location = Middle Atlantic, income not $150,000+, education not "less
+    # than high school") holds other classes where education = Bachelor and income
+    # is not $0-24,999; its point has income $25-49,999. The diagonal paired
+    # Bachelor with $0-24,999 and attack seed 4's random rows missed the region;
+    # each category is now also tried alone (the others at the cell's point).
+    from sklearn.model_selection import train_test_split
+
+    from mlextract import datasets
+
+    data = datasets.load("steak", data_dir=data_dir)
+    Xtr, Xte, ytr, _ = train_test_split(data.X, data.y, test_size=0.25, random_state=0)
+    victim = DecisionTreeClassifier(max_leaf_nodes=193, random_state=0).fit(Xtr, ytr)
+    oracle = LocalOracle(victim, domain=data.domain, allow_missing=True)
+    res = PathFinding(mode="top_down", random_state=seed).extract(oracle)
+    assert res.info["complete"]
+    for X in (Xte, data.domain.sample(20_000, random_state=seed)):
+        np.testing.assert_allclose(res.model.predict_proba(X), victim.predict_proba(X),
+                                   rtol=0, atol=1e-9)
