@@ -60,6 +60,7 @@ class _BoxIndex:
     def __init__(self, fields):
         self.fields = fields
         self.items = []  # (box, node)
+        self.volume = 0  # the boxes' total volume (they are disjoint)
         self._cols = [np.zeros((64, 2), dtype=np.int64) if f.ordered
                       else np.zeros((64, f.n_values), dtype=bool) for f in fields]
 
@@ -67,12 +68,25 @@ class _BoxIndex:
         n = len(self.items)
         if n == self._cols[0].shape[0]:  # grow by doubling
             self._cols = [np.concatenate([c, np.zeros_like(c)]) for c in self._cols]
+        self.items.append((box, node))
+        self._put(n, box)
+
+    def _put(self, n, box):
         for j, f in enumerate(self.fields):
             if f.ordered:
                 self._cols[j][n] = box[j]
             else:
+                self._cols[j][n] = False
                 self._cols[j][n, list(box[j])] = True
-        self.items.append((box, node))
+        self.volume += _volume(box, self.fields)
+
+    def replace(self, n, box):
+        """Shrink box n to ``box`` (its node's box too)."""
+        old, node = self.items[n]
+        self.volume -= _volume(old, self.fields)
+        node.box = {j: b for j, b in enumerate(box)}
+        self.items[n] = (list(box), node)
+        self._put(n, box)
 
     def _hits(self, test, rows=None):
         n = len(self.items)
@@ -197,36 +211,79 @@ def _slices(ex, q, key, seeds):
     return [tuple(b) if f.ordered else frozenset(b) for b, f in zip(box, fields)]
 
 
-def _clip(box, v, index, fields):
-    """Shrink ``box`` (holding the point of values v) off every box already found."""
+def _clip(box, v, other, fields):
+    """Shrink ``box`` (holding the point of values v) off the box ``other`` on the
+    field that keeps the most of it."""
+    box = list(box)
+    best = None
+    for j, f in enumerate(fields):
+        if f.ordered:
+            lo, hi = box[j]
+            if v[j] < other[j][0]:
+                new = (lo, min(hi, other[j][0] - 1))
+            elif v[j] > other[j][1]:
+                new = (max(lo, other[j][1] + 1), hi)
+            else:
+                continue
+            kept = new[1] - new[0] + 1
+            size = hi - lo + 1
+        else:
+            if v[j] in other[j]:
+                continue
+            new = frozenset(box[j] - other[j])
+            kept, size = len(new), len(box[j])
+        if best is None or kept / size > best[0]:
+            best = (kept / size, j, new)
+    if best is None:  # cannot happen for a point outside every box
+        raise RuntimeError("a seed lies inside a box it was found outside of")
+    box[best[1]] = best[2]
+    return box
+
+
+def _resolve(ex, q, key, box, index, seeds):
+    """Make the new box of q (answer ``key``) disjoint from the boxes found before.
+
+    A box found before that answers otherwise and overlaps the new one shows that
+    one of them (or both) reaches past its leaf: slices from a leaf whose answer a
+    neighbour shares reach into the neighbour. Ask a point of the overlap (the one
+    nearest q, then the one nearest the other box's point): each box that answers
+    otherwise there is cut between its point and it (:func:`_cut_off`), the other
+    box too when found before (the piece cut off is searched again from the
+    seeds). Boxes that answer alike are clipped as before (no query).
+    """
+    from ._path_finding import _key
+    fields = ex.fields
+    v = _values(ex, q)
     box = list(box)
     while True:
         hit = index.meeting(box)
         if not hit.size:
             return box
-        other = index.items[int(hit[0])][0]
-        best = None
-        for j, f in enumerate(fields):
-            if f.ordered:
-                lo, hi = box[j]
-                if v[j] < other[j][0]:
-                    new = (lo, min(hi, other[j][0] - 1))
-                elif v[j] > other[j][1]:
-                    new = (max(lo, other[j][1] + 1), hi)
-                else:
-                    continue
-                kept = new[1] - new[0] + 1
-                size = hi - lo + 1
-            else:
-                if v[j] in other[j]:
-                    continue
-                new = frozenset(box[j] - other[j])
-                kept, size = len(new), len(box[j])
-            if best is None or kept / size > best[0]:
-                best = (kept / size, j, new)
-        if best is None:  # cannot happen for a point outside every box
-            raise RuntimeError("a seed lies inside a box it was found outside of")
-        box[best[1]] = best[2]
+        other = [int(k) for k in hit if index.items[int(k)][1].key != key]
+        if not other:
+            box = _clip(box, v, index.items[int(hit[0])][0], fields)
+            continue
+        k = other[0]
+        obox, onode = index.items[k]
+        inter = [(max(a[0], b[0]), min(a[1], b[1])) if f.ordered else a & b
+                 for a, b, f in zip(box, obox, fields)]
+        for p in (q, onode.q):
+            vp = _values(ex, p)
+            z = _point(ex, q, [min(max(x, r[0]), r[1]) if f.ordered
+                               else (x if x in r else min(r))
+                               for x, r, f in zip(vp, inter, fields)])
+            vz = _values(ex, z)
+            obox = index.items[k][0]
+            if not (_holds(box, vz, fields) and _holds(obox, vz, fields)):
+                continue
+            kz = _key(ex.ask1(z, "check"))
+            if kz != key:
+                box = _cut_off(ex, q, key, box, z, seeds)
+            if kz != onode.key:
+                index.replace(k, _cut_off(ex, onode.q, onode.key, obox, z, seeds))
+            if kz not in (key, onode.key):
+                seeds.append(z)
+            ex.n_overlaps += 1
 
 
 def _uncovered_point(ex, index, region):
@@ -292,47 +349,64 @@ def _shrink(ex, q, key, box, seeds):
             return box
         seeds.extend(bad)
         for z in bad:
-            vz = _values(ex, z)
-            if not all((b[0] <= v <= b[1]) if f.ordered else v in b
-                       for b, v, f in zip(box, vz, fields)):
-                continue  # cut off already by an earlier point's cut
-            moved = [j for j, f in enumerate(fields)
-                     if not np.array_equal(q[f.columns], z[f.columns])]
+            box = _cut_off(ex, q, key, box, z, seeds)
 
-            def walk(k, moved=moved, z=z):
-                x = q.copy()
-                for j in moved[:k]:
-                    x[fields[j].columns] = z[fields[j].columns]
-                return x
 
-            lo, hi = 0, len(moved)
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if _key(ex.ask1(walk(mid), "check")) == key:
-                    lo = mid
-                else:
-                    hi = mid
-            base, j = walk(lo), moved[hi - 1]
-            f = fields[j]
-            if f.ordered:
-                a, b = ex._index_of(f, base), vz[j]  # a answers key, b does not
-                while abs(b - a) > 1:
-                    m = f.middle(min(a, b), max(a, b))
-                    x = base.copy()
-                    f.put(x, m)
-                    if _key(ex.ask1(x, "check")) == key:
-                        a = m
-                    else:
-                        seeds.append(x)
-                        b = m
-                if b > a:
-                    box[j] = (box[j][0], a)
-                    ex.cuts[j].add(a)
-                else:
-                    box[j] = (a, box[j][1])
-                    ex.cuts[j].add(b)
+def _holds(box, v, fields) -> bool:
+    return all((b[0] <= x <= b[1]) if f.ordered else x in b
+               for b, x, f in zip(box, v, fields))
+
+
+def _cut_off(ex, q, key, box, z, seeds):
+    """Cut ``box`` (holding q, which answers ``key``) between q and z, a point of the
+    box that answers otherwise: walk from q to z one field at a time (bisecting the
+    walk) to the field f whose move changes the answer, then cut the box on f
+    (bisection to adjacent values on an ordered field; z's category off a set
+    field). Returns the box without z (unchanged if it does not hold z)."""
+    from ._path_finding import _key
+    fields = ex.fields
+    vz = _values(ex, z)
+    if not _holds(box, vz, fields):
+        return box  # cut off already by an earlier point's cut
+    box = list(box)
+    moved = [j for j, f in enumerate(fields)
+             if not np.array_equal(q[f.columns], z[f.columns])]
+
+    def walk(k):
+        x = q.copy()
+        for j in moved[:k]:
+            x[fields[j].columns] = z[fields[j].columns]
+        return x
+
+    lo, hi = 0, len(moved)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _key(ex.ask1(walk(mid), "check")) == key:
+            lo = mid
+        else:
+            hi = mid
+    base, j = walk(lo), moved[hi - 1]
+    f = fields[j]
+    if f.ordered:
+        a, b = ex._index_of(f, base), vz[j]  # a answers key, b does not
+        while abs(b - a) > 1:
+            m = f.middle(min(a, b), max(a, b))
+            x = base.copy()
+            f.put(x, m)
+            if _key(ex.ask1(x, "check")) == key:
+                a = m
             else:
-                box[j] = frozenset(box[j] - {vz[j]})
+                seeds.append(x)
+                b = m
+        if b > a:
+            box[j] = (box[j][0], a)
+            ex.cuts[j].add(a)
+        else:
+            box[j] = (a, box[j][1])
+            ex.cuts[j].add(b)
+    else:
+        box[j] = frozenset(box[j] - {vz[j]})
+    return box
 
 
 def _point(ex, q, values):
@@ -349,6 +423,7 @@ def extract_leaf_boxes(ex):
     from ._path_finding import _key, _Node
     fields = ex.fields
     ex.sorted_cuts = {}
+    ex.n_overlaps = 0  # overlaps of boxes that answer otherwise, resolved by a query
     full = [f.full() for f in fields]
     total = _volume(full, fields)
     index = _BoxIndex(fields)
@@ -375,7 +450,7 @@ def extract_leaf_boxes(ex):
             a = ex.ask1(q, "slice")
             key = _key(a)
             box = _slices(ex, q, key, seeds)
-            box = _clip(box, _values(ex, q), index, fields)
+            box = _resolve(ex, q, key, box, index, seeds)
             suspicious = (ex.oracle.output == "label" or ex._pure(key)
                           or key in keys_seen)
             keys_seen[key] = keys_seen.get(key, 0) + 1
@@ -383,7 +458,7 @@ def extract_leaf_boxes(ex):
                 box = _shrink(ex, q, key, box, seeds)
             node = _Node("leaf", q, {j: b for j, b in enumerate(box)}, a, key)
             index.add(list(box), node)
-            covered += _volume(box, fields)
+            covered = index.volume
         complete = True
     except BudgetExhausted:
         complete = False
