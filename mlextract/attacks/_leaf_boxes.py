@@ -286,6 +286,39 @@ def _resolve(ex, q, key, box, index, seeds):
             ex.n_overlaps += 1
 
 
+def _cut_box(ex, index, k, z, seeds):
+    """Cut box k of the index off z, a point of it that answers otherwise."""
+    box, node = index.items[k]
+    index.replace(k, _cut_off(ex, node.q, node.key, box, z, seeds))
+    ex.n_contradictions += 1
+
+
+def _contradicted(ex, index, passed, seeds) -> bool:
+    """Cut each box that holds a point of ``passed`` answering otherwise (free: the
+    points were asked already); the points become starts again. Any cut?"""
+    if not passed:
+        return False
+    fields = ex.fields
+    V = np.array([v for v, _, _ in passed], dtype=np.int64)
+    codes: dict[bytes, int] = {}
+    K = np.array([codes.setdefault(k, len(codes)) for _, k, _ in passed])
+    cut = False
+    for n, (box, node) in enumerate(index.items):
+        inside = K != codes.get(node.key, -1)
+        for j, f in enumerate(fields):
+            if f.ordered:
+                inside &= (V[:, j] >= box[j][0]) & (V[:, j] <= box[j][1])
+            else:
+                inside &= np.isin(V[:, j], list(box[j]))
+        hit = np.flatnonzero(inside)
+        if hit.size:
+            z = passed[int(hit[0])][2]
+            _cut_box(ex, index, n, z, seeds)
+            seeds.append(z)
+            cut = True
+    return cut
+
+
 def _uncovered_point(ex, index, region):
     """Field values of a point of ``region`` that no box holds, or None.
 
@@ -424,6 +457,7 @@ def extract_leaf_boxes(ex):
     fields = ex.fields
     ex.sorted_cuts = {}
     ex.n_overlaps = 0  # overlaps of boxes that answer otherwise, resolved by a query
+    ex.n_contradictions = 0  # boxes cut off a point asked before that answered otherwise
     full = [f.full() for f in fields]
     total = _volume(full, fields)
     index = _BoxIndex(fields)
@@ -433,31 +467,51 @@ def extract_leaf_boxes(ex):
     seeds = [q0]
     covered, complete, pos = 0, False, 0
     keys_seen: dict[bytes, int] = {}
+    passed = []  # (values, answer key, point) of the points that a box held
     try:
-        while covered < total:
-            q = None
-            while pos < len(seeds):
-                x = seeds[pos]
-                pos += 1
-                if not index.holding(_values(ex, x)).size:
-                    q = x
-                    break
-            if q is None:
-                v = _uncovered_point(ex, index, full)
-                if v is None:
-                    break
-                q = _point(ex, q0, v)
-            a = ex.ask1(q, "slice")
-            key = _key(a)
-            box = _slices(ex, q, key, seeds)
-            box = _resolve(ex, q, key, box, index, seeds)
-            suspicious = (ex.oracle.output == "label" or ex._pure(key)
-                          or key in keys_seen)
-            keys_seen[key] = keys_seen.get(key, 0) + 1
-            if suspicious and ex.n_checks:
-                box = _shrink(ex, q, key, box, seeds)
-            node = _Node("leaf", q, {j: b for j, b in enumerate(box)}, a, key)
-            index.add(list(box), node)
+        while True:
+            while covered < total:
+                q = None
+                while pos < len(seeds):
+                    x = seeds[pos]
+                    pos += 1
+                    vx = _values(ex, x)
+                    held = index.holding(vx)
+                    if not held.size:
+                        q = x
+                        break
+                    kx = ex.cache.get((x + 0.0).tobytes())
+                    if kx is None:
+                        continue
+                    kx = _key(kx)
+                    passed.append((vx, kx, x))
+                    k = int(held[0])
+                    if kx != index.items[k][1].key:  # the box reaches past its leaf
+                        _cut_box(ex, index, k, x, seeds)
+                        covered = index.volume
+                        q = x
+                        break
+                if q is None:
+                    v = _uncovered_point(ex, index, full)
+                    if v is None:
+                        break
+                    q = _point(ex, q0, v)
+                a = ex.ask1(q, "slice")
+                key = _key(a)
+                box = _slices(ex, q, key, seeds)
+                box = _resolve(ex, q, key, box, index, seeds)
+                suspicious = (ex.oracle.output == "label" or ex._pure(key)
+                              or key in keys_seen)
+                keys_seen[key] = keys_seen.get(key, 0) + 1
+                if suspicious and ex.n_checks:
+                    box = _shrink(ex, q, key, box, seeds)
+                node = _Node("leaf", q, {j: b for j, b in enumerate(box)}, a, key)
+                index.add(list(box), node)
+                covered = index.volume
+            # points asked on the way that a box found after them holds but that
+            # answered otherwise: cut those boxes and search on
+            if not _contradicted(ex, index, passed, seeds):
+                break
             covered = index.volume
         complete = True
     except BudgetExhausted:
