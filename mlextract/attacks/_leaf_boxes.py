@@ -12,9 +12,14 @@ every leaf is known.
 
 Leaves that share an answer are the paper's "unique ids" problem: the slices of one
 may reach into a look-alike, and the product of slices then holds points of other
-leaves. Boxes whose answer is pure or seen elsewhere are checked at random points;
-one that fails is cut between its start and the failing point, and the grid checks
-run after the boxes are assembled into a tree.
+leaves. Three checks cut such a box between its start and a point of it that answers
+otherwise (:func:`_cut_off`): a new box that overlaps a box found before answering
+otherwise asks a point of the overlap, and whichever box (or both) answers otherwise
+there is cut (the one found first is not trusted: its slices may reach as far);
+a box holding a point asked before (a probe of another box's slices) that answered
+otherwise is cut, at no cost; boxes whose answer is pure or seen elsewhere are
+checked at random points. The grid checks run after the boxes are assembled into a
+tree.
 
 Known limit: on continuous trees whose many pure leaves share a few classes (a
 300-leaf, 3-class tree on 10 continuous features), the slices of each pure leaf
@@ -521,6 +526,7 @@ def extract_leaf_boxes(ex):
                 raise
             a = ex.ask1(q0, "slice")  # asked already: from the cache
             return _Node("verify", q0, dict(enumerate(full)), a, _key(a)), False
+    ex.run.info.update(n_overlaps=ex.n_overlaps, n_contradictions=ex.n_contradictions)
     root, whole = _assemble(ex, index, full)
     complete = complete and whole
     ex.root = root  # a budget running out below keeps this tree
