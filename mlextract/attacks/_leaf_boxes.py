@@ -34,7 +34,7 @@ import numpy as np
 
 from .._exceptions import BudgetExhausted
 
-__all__ = ["extract_leaf_boxes"]
+__all__ = ["extract_leaf_boxes", "grid_sample"]
 
 
 def _volume(box, fields) -> int:
@@ -533,6 +533,42 @@ def extract_leaf_boxes(ex):
     if complete:  # pieces cut off a box whose new point answered otherwise
         ex._run_cells([n for n in leaves_of(root) if n.kind == "verify"])
     return root, complete
+
+
+def grid_sample(ex, q, room, vals, prev):
+    """Rows of a leaf's grid check too large to ask whole (bottom-up): ``grid_cap``
+    random grid points in which each field's values come in random order, each
+    value once before any twice (every value of a field with at most ``grid_cap``
+    values is asked, and pairs of values of different fields vary from row to row).
+    A later check of the same leaf (cuts found since) adds one row per new value,
+    the other fields at random grid values.
+
+    A diagonal (the r-th row takes value r + k of field k) asks each value too, but
+    always pairs the same values of two fields of equal length: an island of another
+    answer behind cuts on two fields is then never reached.
+    """
+    rng = ex.run.rng
+    fields = ex.fields
+    if prev is None or len(prev) != len(vals):
+        n = ex.grid_cap
+        cols = []
+        for v in vals:
+            reps = -(-n // len(v))
+            cols.append(np.concatenate([rng.permutation(len(v)) for _ in range(reps)])[:n])
+        rows = np.repeat(q[None, :], n, axis=0)
+        for fi, v, c in zip(room, vals, cols):
+            for r in range(n):
+                fields[fi].put(rows[r], v[c[r]])
+        return rows
+    out = []
+    for k, (v, old) in enumerate(zip(vals, prev)):
+        for value in sorted(set(v) - set(old)):
+            x = q.copy()
+            for fi, w in zip(room, vals):
+                fields[fi].put(x, w[int(rng.integers(len(w)))])
+            fields[room[k]].put(x, value)
+            out.append(x)
+    return np.array(out) if out else np.empty((0, q.size))
 
 
 def leaves_of(node):
