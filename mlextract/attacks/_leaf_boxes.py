@@ -18,8 +18,12 @@ otherwise asks a point of the overlap, and whichever box (or both) answers other
 there is cut (the one found first is not trusted: its slices may reach as far);
 a box holding a point asked before (a probe of another box's slices) that answered
 otherwise is cut, at no cost; boxes whose answer is pure or seen elsewhere are
-checked at random points. The grid checks run after the boxes are assembled into a
-tree.
+checked at random points. Once the boxes cover the domain, each box whose answer
+boxes apart from it hold is checked on the grid of the cuts found (``grid_checks``
+points at most, see :func:`grid_sample`) and cut off the grid points that answer
+otherwise, which start the search again; then the boxes are assembled into a tree
+(checking the boxes rather than the pieces the assembly cuts them into asks about
+half as many grid points).
 
 Known limit: on continuous trees whose many pure leaves share a few classes (a
 300-leaf, 3-class tree on 10 continuous features), the slices of each pure leaf
@@ -324,6 +328,60 @@ def _contradicted(ex, index, passed, seeds) -> bool:
     return cut
 
 
+def _grid_boxes(ex, index, seeds) -> bool:
+    """Check each box whose answer boxes apart from it hold on the grid of the cuts
+    found (the whole grid when it has at most ``grid_cap`` points, else
+    :func:`grid_sample`); cut each box off the grid points that answer otherwise,
+    which become starts. Any cut?"""
+    from ._path_finding import _key, _split_answers
+    nodes = [node for _, node in index.items]
+    alike = {g[2] for g in _split_answers(nodes, ex.fields)}
+    todo = []
+    for k, node in enumerate(nodes):
+        if node.key in alike:
+            rows = _grid_rows(ex, node)
+            if rows is not None and len(rows):
+                todo.append((k, rows))
+    if not todo:
+        return False
+    answers = ex.ask(np.vstack([rows for _, rows in todo]), "grid")
+    at, cut = 0, False
+    for k, rows in todo:
+        node = index.items[k][1]
+        bad = [x for x, a in zip(rows, answers[at:at + len(rows)]) if _key(a) != node.key]
+        at += len(rows)
+        if bad:
+            ex.n_grid_splits += 1
+            seeds.extend(bad)
+            for z in bad:
+                index.replace(k, _cut_off(ex, node.q, node.key, index.items[k][0], z, seeds))
+            cut = True
+    return cut
+
+
+def _grid_rows(ex, node):
+    """The grid rows of a box (None if checked on this grid already)."""
+    room = ex._room(node)
+    if not room:
+        return None
+    vals = [ex._grid_values(node, fi) for fi in room]
+    sig = tuple(tuple(v) for v in vals)
+    if node.grid == sig:
+        return None
+    prev, node.grid = node.grid, sig
+    size = 1
+    for v in vals:
+        size *= len(v)
+    if size > ex.grid_cap:
+        return grid_sample(ex, node.q, room, vals, prev)
+    rows = np.repeat(node.q[None, :], size, axis=0)
+    idx = np.indices([len(v) for v in vals]).reshape(len(vals), -1)
+    for k, fi in enumerate(room):
+        for r in range(size):
+            ex.fields[fi].put(rows[r], vals[k][idx[k, r]])
+    return rows
+
+
 def _uncovered_point(ex, index, region):
     """Field values of a point of ``region`` that no box holds, or None.
 
@@ -473,6 +531,7 @@ def extract_leaf_boxes(ex):
     covered, complete, pos = 0, False, 0
     keys_seen: dict[bytes, int] = {}
     passed = []  # (values, answer key, point) of the points that a box held
+    grid_round = 0
     try:
         while True:
             while covered < total:
@@ -515,9 +574,17 @@ def extract_leaf_boxes(ex):
                 covered = index.volume
             # points asked on the way that a box found after them holds but that
             # answered otherwise: cut those boxes and search on
-            if not _contradicted(ex, index, passed, seeds):
+            if _contradicted(ex, index, passed, seeds):
+                covered = index.volume
+                continue
+            # the boxes cover the domain: check those whose answer other boxes apart
+            # from them hold on the grid of the cuts found (once the boxes, not each
+            # piece the assembly cuts them into)
+            if grid_round >= ex.grid_rounds or not _grid_boxes(ex, index, seeds):
                 break
+            grid_round += 1
             covered = index.volume
+        ex.grid_rounds = 0  # done on the boxes
         complete = True
     except BudgetExhausted:
         complete = False
