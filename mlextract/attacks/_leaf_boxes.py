@@ -216,7 +216,12 @@ def _slices(ex, q, key, seeds):
         if not f.ordered:
             rest = frozenset(range(f.n_values)) - box[j]
             if rest:
-                ex.partitions[j].append([frozenset(box[j]), rest])
+                part = [frozenset(box[j]), rest]
+                if f.one_hot:  # one column per test: the categories of the smaller
+                    # side are each tested alone on the leaf's path (grid values apart)
+                    small, big = sorted(part, key=len)
+                    part = [big] + [frozenset({c}) for c in sorted(small)]
+                ex.partitions[j].append(part)
     return [tuple(b) if f.ordered else frozenset(b) for b, f in zip(box, fields)]
 
 
