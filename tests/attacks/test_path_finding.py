@@ -743,3 +743,32 @@ def test_pure_leaves_are_checked_on_the_cuts_found_near_them(d, seed):
     U = dom.sample(20_000, random_state=seed)
     np.testing.assert_allclose(res.model.predict_proba(U), victim.predict_proba(U),
                                rtol=0, atol=1e-12)
+
+
+def test_bottom_up_grid_sample_asks_every_value_and_varies_the_pairs():
+    from mlextract.attacks._leaf_boxes import grid_sample
+    from mlextract.attacks._tree_fields import OrderedField, SetField
+
+    class Run:
+        rng = np.random.default_rng(0)
+
+    class Ex:
+        run, grid_cap = Run, 64
+        fields = [OrderedField(0, 0, 99, integer=True, name="a"),
+                  OrderedField(1, 0, 99, integer=True, name="b"),
+                  SetField([2, 3, 4], name="g")]
+
+    q = np.array([5.0, 5.0, 1.0, 0.0, 0.0])
+    vals = [list(range(0, 40, 2)), list(range(1, 41, 2)), [0, 2]]  # 20, 20, 2 values
+    rows = grid_sample(Ex, q, [0, 1, 2], vals, None)
+    assert rows.shape == (64, 5)
+    for fi, v in zip([0, 1, 2], vals):
+        f = Ex.fields[fi]
+        got = [f.index(x[f.column]) if f.ordered else f.category(x) for x in rows]
+        assert set(got) == set(v)  # every value of the grid, nothing else
+    # a diagonal would pair a's i-th value with b's i-th value only: 20 pairs
+    assert len({(x[0], x[1]) for x in rows}) > 40
+    # a later check (new cuts) adds one row per new value, with that value
+    more = [vals[0] + [50, 51], vals[1], vals[2]]
+    extra = grid_sample(Ex, q, [0, 1, 2], more, tuple(tuple(v) for v in vals))
+    assert sorted(extra[:, 0].tolist()) == [50.0, 51.0]
