@@ -36,7 +36,7 @@ from ._extracted_tree import (
     ExtractedTreeRegressor,
     TreeArrays,
 )
-from ._leaf_boxes import extract_leaf_boxes, grid_sample
+from ._leaf_boxes import extract_leaf_boxes
 from ._leaf_boxes import leaves_of as _leaves
 from ._registry import register
 from ._tree_fields import fields_from_domain
@@ -626,7 +626,7 @@ class _Extraction:
         sig = tuple(tuple(v) for v in vals)
         if node.grid == sig:  # checked on this grid already
             return []
-        prev, node.grid = node.grid, sig
+        node.grid = sig
         size = 1
         for v in vals:
             size *= len(v)
@@ -638,8 +638,6 @@ class _Extraction:
                 f = self.fields[fi]
                 for r in range(size):
                     f.put(rows[r], vals[k][idx[k, r]])
-        elif not self.top_down:  # random grid points, each value at least once
-            rows = grid_sample(self, q, room, vals, prev)
         else:
             n = max(len(v) for v in vals)
             if not self.top_down:  # bottom-up boxes are large: at most grid_cap rows
