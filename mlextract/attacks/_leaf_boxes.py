@@ -12,9 +12,18 @@ every leaf is known.
 
 Leaves that share an answer are the paper's "unique ids" problem: the slices of one
 may reach into a look-alike, and the product of slices then holds points of other
-leaves. Boxes whose answer is pure or seen elsewhere are checked at random points;
-one that fails is cut between its start and the failing point, and the grid checks
-run after the boxes are assembled into a tree.
+leaves. Three checks cut such a box between its start and a point of it that answers
+otherwise (:func:`_cut_off`): a new box that overlaps a box found before answering
+otherwise asks a point of the overlap, and whichever box (or both) answers otherwise
+there is cut (the one found first is not trusted: its slices may reach as far);
+a box holding a point asked before (a probe of another box's slices) that answered
+otherwise is cut, at no cost; boxes whose answer is pure or seen elsewhere are
+checked at random points. Once the boxes cover the domain, each box whose answer
+boxes apart from it hold is checked on the grid of the cuts found (``grid_checks``
+points at most, see :func:`grid_sample`) and cut off the grid points that answer
+otherwise, which start the search again; then the boxes are assembled into a tree
+(checking the boxes rather than the pieces the assembly cuts them into asks about
+half as many grid points).
 
 Known limit: on continuous trees whose many pure leaves share a few classes (a
 300-leaf, 3-class tree on 10 continuous features), the slices of each pure leaf
@@ -29,7 +38,7 @@ import numpy as np
 
 from .._exceptions import BudgetExhausted
 
-__all__ = ["extract_leaf_boxes"]
+__all__ = ["extract_leaf_boxes", "grid_sample"]
 
 
 def _volume(box, fields) -> int:
@@ -60,6 +69,7 @@ class _BoxIndex:
     def __init__(self, fields):
         self.fields = fields
         self.items = []  # (box, node)
+        self.volume = 0  # the boxes' total volume (they are disjoint)
         self._cols = [np.zeros((64, 2), dtype=np.int64) if f.ordered
                       else np.zeros((64, f.n_values), dtype=bool) for f in fields]
 
@@ -67,12 +77,25 @@ class _BoxIndex:
         n = len(self.items)
         if n == self._cols[0].shape[0]:  # grow by doubling
             self._cols = [np.concatenate([c, np.zeros_like(c)]) for c in self._cols]
+        self.items.append((box, node))
+        self._put(n, box)
+
+    def _put(self, n, box):
         for j, f in enumerate(self.fields):
             if f.ordered:
                 self._cols[j][n] = box[j]
             else:
+                self._cols[j][n] = False
                 self._cols[j][n, list(box[j])] = True
-        self.items.append((box, node))
+        self.volume += _volume(box, self.fields)
+
+    def replace(self, n, box):
+        """Shrink box n to ``box`` (its node's box too)."""
+        old, node = self.items[n]
+        self.volume -= _volume(old, self.fields)
+        node.box = {j: b for j, b in enumerate(box)}
+        self.items[n] = (list(box), node)
+        self._put(n, box)
 
     def _hits(self, test, rows=None):
         n = len(self.items)
@@ -193,40 +216,175 @@ def _slices(ex, q, key, seeds):
         if not f.ordered:
             rest = frozenset(range(f.n_values)) - box[j]
             if rest:
-                ex.partitions[j].append([frozenset(box[j]), rest])
+                part = [frozenset(box[j]), rest]
+                if f.one_hot:  # one column per test: the categories of the smaller
+                    # side are each tested alone on the leaf's path (grid values apart)
+                    small, big = sorted(part, key=len)
+                    part = [big] + [frozenset({c}) for c in sorted(small)]
+                ex.partitions[j].append(part)
     return [tuple(b) if f.ordered else frozenset(b) for b, f in zip(box, fields)]
 
 
-def _clip(box, v, index, fields):
-    """Shrink ``box`` (holding the point of values v) off every box already found."""
+def _clip(box, v, other, fields):
+    """Shrink ``box`` (holding the point of values v) off the box ``other`` on the
+    field that keeps the most of it."""
+    box = list(box)
+    best = None
+    for j, f in enumerate(fields):
+        if f.ordered:
+            lo, hi = box[j]
+            if v[j] < other[j][0]:
+                new = (lo, min(hi, other[j][0] - 1))
+            elif v[j] > other[j][1]:
+                new = (max(lo, other[j][1] + 1), hi)
+            else:
+                continue
+            kept = new[1] - new[0] + 1
+            size = hi - lo + 1
+        else:
+            if v[j] in other[j]:
+                continue
+            new = frozenset(box[j] - other[j])
+            kept, size = len(new), len(box[j])
+        if best is None or kept / size > best[0]:
+            best = (kept / size, j, new)
+    if best is None:  # cannot happen for a point outside every box
+        raise RuntimeError("a seed lies inside a box it was found outside of")
+    box[best[1]] = best[2]
+    return box
+
+
+def _resolve(ex, q, key, box, index, seeds):
+    """Make the new box of q (answer ``key``) disjoint from the boxes found before.
+
+    A box found before that answers otherwise and overlaps the new one shows that
+    one of them (or both) reaches past its leaf: slices from a leaf whose answer a
+    neighbour shares reach into the neighbour. Ask a point of the overlap (the one
+    nearest q, then the one nearest the other box's point): each box that answers
+    otherwise there is cut between its point and it (:func:`_cut_off`), the other
+    box too when found before (the piece cut off is searched again from the
+    seeds). Boxes that answer alike are clipped as before (no query).
+    """
+    from ._path_finding import _key
+    fields = ex.fields
+    v = _values(ex, q)
     box = list(box)
     while True:
         hit = index.meeting(box)
         if not hit.size:
             return box
-        other = index.items[int(hit[0])][0]
-        best = None
+        other = [int(k) for k in hit if index.items[int(k)][1].key != key]
+        if not other:
+            box = _clip(box, v, index.items[int(hit[0])][0], fields)
+            continue
+        k = other[0]
+        obox, onode = index.items[k]
+        inter = [(max(a[0], b[0]), min(a[1], b[1])) if f.ordered else a & b
+                 for a, b, f in zip(box, obox, fields)]
+        for p in (q, onode.q):
+            vp = _values(ex, p)
+            z = _point(ex, q, [min(max(x, r[0]), r[1]) if f.ordered
+                               else (x if x in r else min(r))
+                               for x, r, f in zip(vp, inter, fields)])
+            vz = _values(ex, z)
+            obox = index.items[k][0]
+            if not (_holds(box, vz, fields) and _holds(obox, vz, fields)):
+                continue
+            kz = _key(ex.ask1(z, "check"))
+            if kz != key:
+                box = _cut_off(ex, q, key, box, z, seeds)
+            if kz != onode.key:
+                index.replace(k, _cut_off(ex, onode.q, onode.key, obox, z, seeds))
+            if kz not in (key, onode.key):
+                seeds.append(z)
+            ex.n_overlaps += 1
+
+
+def _cut_box(ex, index, k, z, seeds):
+    """Cut box k of the index off z, a point of it that answers otherwise."""
+    box, node = index.items[k]
+    index.replace(k, _cut_off(ex, node.q, node.key, box, z, seeds))
+    ex.n_contradictions += 1
+
+
+def _contradicted(ex, index, passed, seeds) -> bool:
+    """Cut each box that holds a point of ``passed`` answering otherwise (free: the
+    points were asked already); the points become starts again. Any cut?"""
+    if not passed:
+        return False
+    fields = ex.fields
+    V = np.array([v for v, _, _ in passed], dtype=np.int64)
+    codes: dict[bytes, int] = {}
+    K = np.array([codes.setdefault(k, len(codes)) for _, k, _ in passed])
+    cut = False
+    for n, (box, node) in enumerate(index.items):
+        inside = K != codes.get(node.key, -1)
         for j, f in enumerate(fields):
             if f.ordered:
-                lo, hi = box[j]
-                if v[j] < other[j][0]:
-                    new = (lo, min(hi, other[j][0] - 1))
-                elif v[j] > other[j][1]:
-                    new = (max(lo, other[j][1] + 1), hi)
-                else:
-                    continue
-                kept = new[1] - new[0] + 1
-                size = hi - lo + 1
+                inside &= (V[:, j] >= box[j][0]) & (V[:, j] <= box[j][1])
             else:
-                if v[j] in other[j]:
-                    continue
-                new = frozenset(box[j] - other[j])
-                kept, size = len(new), len(box[j])
-            if best is None or kept / size > best[0]:
-                best = (kept / size, j, new)
-        if best is None:  # cannot happen for a point outside every box
-            raise RuntimeError("a seed lies inside a box it was found outside of")
-        box[best[1]] = best[2]
+                inside &= np.isin(V[:, j], list(box[j]))
+        hit = np.flatnonzero(inside)
+        if hit.size:
+            z = passed[int(hit[0])][2]
+            _cut_box(ex, index, n, z, seeds)
+            seeds.append(z)
+            cut = True
+    return cut
+
+
+def _grid_boxes(ex, index, seeds) -> bool:
+    """Check each box whose answer boxes apart from it hold on the grid of the cuts
+    found (the whole grid when it has at most ``grid_cap`` points, else
+    :func:`grid_sample`); cut each box off the grid points that answer otherwise,
+    which become starts. Any cut?"""
+    from ._path_finding import _key, _split_answers
+    nodes = [node for _, node in index.items]
+    alike = {g[2] for g in _split_answers(nodes, ex.fields)}
+    todo = []
+    for k, node in enumerate(nodes):
+        if node.key in alike:
+            rows = _grid_rows(ex, node)
+            if rows is not None and len(rows):
+                todo.append((k, rows))
+    if not todo:
+        return False
+    answers = ex.ask(np.vstack([rows for _, rows in todo]), "grid")
+    at, cut = 0, False
+    for k, rows in todo:
+        node = index.items[k][1]
+        bad = [x for x, a in zip(rows, answers[at:at + len(rows)]) if _key(a) != node.key]
+        at += len(rows)
+        if bad:
+            ex.n_grid_splits += 1
+            seeds.extend(bad)
+            for z in bad:
+                index.replace(k, _cut_off(ex, node.q, node.key, index.items[k][0], z, seeds))
+            cut = True
+    return cut
+
+
+def _grid_rows(ex, node):
+    """The grid rows of a box (None if checked on this grid already)."""
+    room = ex._room(node)
+    if not room:
+        return None
+    vals = [ex._grid_values(node, fi) for fi in room]
+    sig = tuple(tuple(v) for v in vals)
+    if node.grid == sig:
+        return None
+    prev, node.grid = node.grid, sig
+    size = 1
+    for v in vals:
+        size *= len(v)
+    if size > ex.grid_cap:
+        return grid_sample(ex, node.q, room, vals, prev)
+    rows = np.repeat(node.q[None, :], size, axis=0)
+    idx = np.indices([len(v) for v in vals]).reshape(len(vals), -1)
+    for k, fi in enumerate(room):
+        for r in range(size):
+            ex.fields[fi].put(rows[r], vals[k][idx[k, r]])
+    return rows
 
 
 def _uncovered_point(ex, index, region):
@@ -292,47 +450,64 @@ def _shrink(ex, q, key, box, seeds):
             return box
         seeds.extend(bad)
         for z in bad:
-            vz = _values(ex, z)
-            if not all((b[0] <= v <= b[1]) if f.ordered else v in b
-                       for b, v, f in zip(box, vz, fields)):
-                continue  # cut off already by an earlier point's cut
-            moved = [j for j, f in enumerate(fields)
-                     if not np.array_equal(q[f.columns], z[f.columns])]
+            box = _cut_off(ex, q, key, box, z, seeds)
 
-            def walk(k, moved=moved, z=z):
-                x = q.copy()
-                for j in moved[:k]:
-                    x[fields[j].columns] = z[fields[j].columns]
-                return x
 
-            lo, hi = 0, len(moved)
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if _key(ex.ask1(walk(mid), "check")) == key:
-                    lo = mid
-                else:
-                    hi = mid
-            base, j = walk(lo), moved[hi - 1]
-            f = fields[j]
-            if f.ordered:
-                a, b = ex._index_of(f, base), vz[j]  # a answers key, b does not
-                while abs(b - a) > 1:
-                    m = f.middle(min(a, b), max(a, b))
-                    x = base.copy()
-                    f.put(x, m)
-                    if _key(ex.ask1(x, "check")) == key:
-                        a = m
-                    else:
-                        seeds.append(x)
-                        b = m
-                if b > a:
-                    box[j] = (box[j][0], a)
-                    ex.cuts[j].add(a)
-                else:
-                    box[j] = (a, box[j][1])
-                    ex.cuts[j].add(b)
+def _holds(box, v, fields) -> bool:
+    return all((b[0] <= x <= b[1]) if f.ordered else x in b
+               for b, x, f in zip(box, v, fields))
+
+
+def _cut_off(ex, q, key, box, z, seeds):
+    """Cut ``box`` (holding q, which answers ``key``) between q and z, a point of the
+    box that answers otherwise: walk from q to z one field at a time (bisecting the
+    walk) to the field f whose move changes the answer, then cut the box on f
+    (bisection to adjacent values on an ordered field; z's category off a set
+    field). Returns the box without z (unchanged if it does not hold z)."""
+    from ._path_finding import _key
+    fields = ex.fields
+    vz = _values(ex, z)
+    if not _holds(box, vz, fields):
+        return box  # cut off already by an earlier point's cut
+    box = list(box)
+    moved = [j for j, f in enumerate(fields)
+             if not np.array_equal(q[f.columns], z[f.columns])]
+
+    def walk(k):
+        x = q.copy()
+        for j in moved[:k]:
+            x[fields[j].columns] = z[fields[j].columns]
+        return x
+
+    lo, hi = 0, len(moved)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _key(ex.ask1(walk(mid), "check")) == key:
+            lo = mid
+        else:
+            hi = mid
+    base, j = walk(lo), moved[hi - 1]
+    f = fields[j]
+    if f.ordered:
+        a, b = ex._index_of(f, base), vz[j]  # a answers key, b does not
+        while abs(b - a) > 1:
+            m = f.middle(min(a, b), max(a, b))
+            x = base.copy()
+            f.put(x, m)
+            if _key(ex.ask1(x, "check")) == key:
+                a = m
             else:
-                box[j] = frozenset(box[j] - {vz[j]})
+                seeds.append(x)
+                b = m
+        if b > a:
+            box[j] = (box[j][0], a)
+            ex.cuts[j].add(a)
+        else:
+            box[j] = (a, box[j][1])
+            ex.cuts[j].add(b)
+    else:
+        box[j] = frozenset(box[j] - {vz[j]})
+    return box
 
 
 def _point(ex, q, values):
@@ -349,6 +524,8 @@ def extract_leaf_boxes(ex):
     from ._path_finding import _key, _Node
     fields = ex.fields
     ex.sorted_cuts = {}
+    ex.n_overlaps = 0  # overlaps of boxes that answer otherwise, resolved by a query
+    ex.n_contradictions = 0  # boxes cut off a point asked before that answered otherwise
     full = [f.full() for f in fields]
     total = _volume(full, fields)
     index = _BoxIndex(fields)
@@ -358,32 +535,61 @@ def extract_leaf_boxes(ex):
     seeds = [q0]
     covered, complete, pos = 0, False, 0
     keys_seen: dict[bytes, int] = {}
+    passed = []  # (values, answer key, point) of the points that a box held
+    grid_round = 0
     try:
-        while covered < total:
-            q = None
-            while pos < len(seeds):
-                x = seeds[pos]
-                pos += 1
-                if not index.holding(_values(ex, x)).size:
-                    q = x
-                    break
-            if q is None:
-                v = _uncovered_point(ex, index, full)
-                if v is None:
-                    break
-                q = _point(ex, q0, v)
-            a = ex.ask1(q, "slice")
-            key = _key(a)
-            box = _slices(ex, q, key, seeds)
-            box = _clip(box, _values(ex, q), index, fields)
-            suspicious = (ex.oracle.output == "label" or ex._pure(key)
-                          or key in keys_seen)
-            keys_seen[key] = keys_seen.get(key, 0) + 1
-            if suspicious and ex.n_checks:
-                box = _shrink(ex, q, key, box, seeds)
-            node = _Node("leaf", q, {j: b for j, b in enumerate(box)}, a, key)
-            index.add(list(box), node)
-            covered += _volume(box, fields)
+        while True:
+            while covered < total:
+                q = None
+                while pos < len(seeds):
+                    x = seeds[pos]
+                    pos += 1
+                    vx = _values(ex, x)
+                    held = index.holding(vx)
+                    if not held.size:
+                        q = x
+                        break
+                    kx = ex.cache.get((x + 0.0).tobytes())
+                    if kx is None:
+                        continue
+                    kx = _key(kx)
+                    passed.append((vx, kx, x))
+                    k = int(held[0])
+                    if kx != index.items[k][1].key:  # the box reaches past its leaf
+                        _cut_box(ex, index, k, x, seeds)
+                        covered = index.volume
+                        q = x
+                        break
+                if q is None:
+                    v = _uncovered_point(ex, index, full)
+                    if v is None:
+                        break
+                    q = _point(ex, q0, v)
+                a = ex.ask1(q, "slice")
+                key = _key(a)
+                box = _slices(ex, q, key, seeds)
+                box = _resolve(ex, q, key, box, index, seeds)
+                suspicious = (ex.oracle.output == "label" or ex._pure(key)
+                              or key in keys_seen)
+                keys_seen[key] = keys_seen.get(key, 0) + 1
+                if suspicious and ex.n_checks:
+                    box = _shrink(ex, q, key, box, seeds)
+                node = _Node("leaf", q, {j: b for j, b in enumerate(box)}, a, key)
+                index.add(list(box), node)
+                covered = index.volume
+            # points asked on the way that a box found after them holds but that
+            # answered otherwise: cut those boxes and search on
+            if _contradicted(ex, index, passed, seeds):
+                covered = index.volume
+                continue
+            # the boxes cover the domain: check those whose answer other boxes apart
+            # from them hold on the grid of the cuts found (once the boxes, not each
+            # piece the assembly cuts them into)
+            if grid_round >= ex.grid_rounds or not _grid_boxes(ex, index, seeds):
+                break
+            grid_round += 1
+            covered = index.volume
+        ex.grid_rounds = 0  # done on the boxes
         complete = True
     except BudgetExhausted:
         complete = False
@@ -392,12 +598,49 @@ def extract_leaf_boxes(ex):
                 raise
             a = ex.ask1(q0, "slice")  # asked already: from the cache
             return _Node("verify", q0, dict(enumerate(full)), a, _key(a)), False
+    ex.run.info.update(n_overlaps=ex.n_overlaps, n_contradictions=ex.n_contradictions)
     root, whole = _assemble(ex, index, full)
     complete = complete and whole
     ex.root = root  # a budget running out below keeps this tree
     if complete:  # pieces cut off a box whose new point answered otherwise
         ex._run_cells([n for n in leaves_of(root) if n.kind == "verify"])
     return root, complete
+
+
+def grid_sample(ex, q, room, vals, prev):
+    """Rows of a leaf's grid check too large to ask whole (bottom-up): ``grid_cap``
+    random grid points in which each field's values come in random order, each
+    value once before any twice (every value of a field with at most ``grid_cap``
+    values is asked, and pairs of values of different fields vary from row to row).
+    A later check of the same leaf (cuts found since) adds one row per new value,
+    the other fields at random grid values.
+
+    A diagonal (the r-th row takes value r + k of field k) asks each value too, but
+    always pairs the same values of two fields of equal length: an island of another
+    answer behind cuts on two fields is then never reached.
+    """
+    rng = ex.run.rng
+    fields = ex.fields
+    if prev is None or len(prev) != len(vals):
+        n = ex.grid_cap
+        cols = []
+        for v in vals:
+            reps = -(-n // len(v))
+            cols.append(np.concatenate([rng.permutation(len(v)) for _ in range(reps)])[:n])
+        rows = np.repeat(q[None, :], n, axis=0)
+        for fi, v, c in zip(room, vals, cols):
+            for r in range(n):
+                fields[fi].put(rows[r], v[c[r]])
+        return rows
+    out = []
+    for k, (v, old) in enumerate(zip(vals, prev)):
+        for value in sorted(set(v) - set(old)):
+            x = q.copy()
+            for fi, w in zip(room, vals):
+                fields[fi].put(x, w[int(rng.integers(len(w)))])
+            fields[room[k]].put(x, value)
+            out.append(x)
+    return np.array(out) if out else np.empty((0, q.size))
 
 
 def leaves_of(node):

@@ -1082,7 +1082,9 @@ class PathFinding(Attack):
         checks repeat until no leaf fails. Only leaves whose answer is also held by
         cells apart from them are checked (elsewhere the answer names one node and the
         corner checks prove the box). Default: 64 bottom-up (complete queries reach
-        leaves only, which often share an answer); top-down, each pure leaf that
+        leaves only, which often share an answer; there each leaf's box is checked
+        before the boxes are assembled into a tree, at random grid points, and one
+        that fails is cut and the search goes on); top-down, each pure leaf that
         answers like cells apart from it is checked once on the cuts of its ordered
         fields found *near* it (in boxes apart from its own on one other field at
         most: the cells a victim node's region was cut into): the box's ends and the
