@@ -539,10 +539,11 @@ class _Extraction:
         otherwise only where both move, and the diagonal rows pair each category with
         one category of the other field only. Covering every pair costs
         :math:`(n_1 - 1)(n_2 - 1)` rows against :math:`(n_1 - 1) + (n_2 - 1)` for the
-        single moves; the cap keeps a cell's checks linear in its categories
-        (measured: every pair of every two fields fixed the same Steak victims as the
-        two largest, at twice the cost; see the table notes of the path_finding
-        experiment).
+        single moves; the cap keeps a cell's checks linear in its categories. It is a
+        cost trade-off measured on Steak trees (a region behind two categories of
+        larger fields is still missed): every pair of every two fields fixed the same
+        victims as the two largest, at +34% queries against +16% with the cap (see the
+        table notes of the path_finding experiment).
         """
         top = sorted(fields, key=lambda fi: -len(sets[fi]))[:2]
         if len(top) < 2:
