@@ -447,10 +447,15 @@ class _Extraction:
             X = np.vstack([X] + [self._moved(q, fi, c) for fi in rest if fi in sets
                                  for c in sets[fi] if c != self.fields[fi].category(q)]
                           + self._pair_moves(q, [fi for fi in corners if fi in sets], sets))
+        return (yield from self._ask_checks(node, room, X))
+
+    def _ask_checks(self, node, room, X):
+        """Ask the box-check rows X of a cell (and its witnesses): the box is proved
+        when every row answers like the cell, else it is split at those that do not."""
         X = self._with_witnesses(node, X)
         self._own(node, X)
         answers = yield X, "verify"
-        bad = [r for r, a in enumerate(answers) if _key(a) != key]
+        bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
         if not bad:
             node.kind = "expand" if self.top_down else "leaf"
             return []
@@ -520,14 +525,7 @@ class _Extraction:
         if not rows:
             node.kind = "expand"
             return []
-        X = self._with_witnesses(node, np.array(rows))
-        self._own(node, X)
-        answers = yield X, "verify"
-        bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
-        if not bad:
-            node.kind = "expand"
-            return []
-        return (yield from self._split_keeping(node, room, X[bad]))
+        return (yield from self._ask_checks(node, room, np.array(rows)))
 
     def _pair_moves(self, q, fields, sets):
         """Rows of a pure set-only cell that move its two largest set fields together
@@ -618,14 +616,7 @@ class _Extraction:
         if not rows:
             node.kind = "expand"
             return []
-        X = self._with_witnesses(node, np.vstack(rows))
-        self._own(node, X)
-        answers = yield X, "verify"
-        bad = [r for r, a in enumerate(answers) if _key(a) != node.key]
-        if not bad:
-            node.kind = "expand"
-            return []
-        return (yield from self._split_keeping(node, room, X[bad]))
+        return (yield from self._ask_checks(node, room, np.vstack(rows)))
 
     def _split_keeping(self, node, room, Z):
         """Split at the first point of Z that answers otherwise; the other such points
