@@ -414,6 +414,9 @@ def seed_sweep(rows, seeds, *, data_dir=None, n_unif=100_000, grid_checks=None):
     and the uniform points' seed (attack seed + 1, as in the tables) change. Yields
     (row, seed, queries, same answer test %, same answer unif %).
     """
+    unknown = [row for row in rows if row not in SEED_ROWS]
+    if unknown:
+        raise ValueError(f"unknown rows {unknown}; choose among {sorted(SEED_ROWS)}.")
     for row in rows:
         name, L, kind, d = SEED_ROWS[row]
         if name == "synthetic":
