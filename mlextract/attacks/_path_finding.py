@@ -493,15 +493,8 @@ class _Extraction:
             # at random values of the box (the corners and random points in one).
             sizes = [len(sets[fi]) for fi in corners if fi in sets]
             perm = {fi: rng.permutation(sets[fi]) for fi in room if fi in sets}
-            for r in range(max(sizes, default=0)):
-                x = q.copy()
-                for fi in room:
-                    f = self.fields[fi]
-                    if f.ordered:
-                        f.put(x, f.sample(rng, box[fi][0], box[fi][1]))
-                    else:
-                        f.put(x, int(perm[fi][r % len(perm[fi])]))
-                rows.append(x)
+            rows += [self._random_row(q, room, box, lambda fi, r=r: perm[fi][r % len(perm[fi])])
+                     for r in range(max(sizes, default=0))]
         else:
             # and the corners: every field moves together (the r-th category of each
             # set field, both ends of each ordered field): islands behind two hidden cuts
@@ -513,19 +506,25 @@ class _Extraction:
                     f.put(x, box[fi][r % 2] if f.ordered
                           else sets[fi][(r + 1) % len(sets[fi])])
                 rows.append(x)
-            for _ in range(self.n_checks):
-                x = q.copy()
-                for fi in room:
-                    f = self.fields[fi]
-                    if f.ordered:
-                        f.put(x, f.sample(rng, box[fi][0], box[fi][1]))
-                    else:
-                        f.put(x, int(rng.choice(sets[fi])))
-                rows.append(x)
+            rows += [self._random_row(q, room, box, lambda fi: rng.choice(sets[fi]))
+                     for _ in range(self.n_checks)]
         if not rows:
             node.kind = "expand"
             return []
         return (yield from self._ask_checks(node, room, np.array(rows)))
+
+    def _random_row(self, q, room, box, category):
+        """q with each ordered field of ``room`` at a random value of the box and each
+        set field at ``category(fi)`` (fields in order, so the draws are seeded alike)."""
+        x = q.copy()
+        rng = self.run.rng
+        for fi in room:
+            f = self.fields[fi]
+            if f.ordered:
+                f.put(x, f.sample(rng, box[fi][0], box[fi][1]))
+            else:
+                f.put(x, int(category(fi)))
+        return x
 
     def _pair_moves(self, q, fields, sets):
         """Rows of a pure set-only cell that move its two largest set fields together
