@@ -34,6 +34,8 @@ there, or expect a long run.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._exceptions import BudgetExhausted
@@ -369,22 +371,13 @@ def _grid_rows(ex, node):
     room = ex._room(node)
     if not room:
         return None
-    vals = [ex._grid_values(node, fi) for fi in room]
-    sig = tuple(tuple(v) for v in vals)
-    if node.grid == sig:
+    prev = node.grid
+    vals = ex._new_grid(node, room)
+    if vals is None:
         return None
-    prev, node.grid = node.grid, sig
-    size = 1
-    for v in vals:
-        size *= len(v)
-    if size > ex.grid_cap:
+    if math.prod(len(v) for v in vals) > ex.grid_cap:
         return grid_sample(ex, node.q, room, vals, prev)
-    rows = np.repeat(node.q[None, :], size, axis=0)
-    idx = np.indices([len(v) for v in vals]).reshape(len(vals), -1)
-    for k, fi in enumerate(room):
-        for r in range(size):
-            ex.fields[fi].put(rows[r], vals[k][idx[k, r]])
-    return rows
+    return ex._full_grid(node.q, room, vals)
 
 
 def _uncovered_point(ex, index, region):

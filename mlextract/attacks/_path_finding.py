@@ -25,6 +25,8 @@ and the boxes are assembled into a tree once their volumes cover the domain.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.optimize import nnls
 
@@ -736,6 +738,27 @@ class _Extraction:
                 n += not a[k] & b[k]
         return n
 
+    def _new_grid(self, node, room):
+        """The values of the fields ``room`` on both sides of the cuts found in the
+        node's box (:meth:`_grid_values`), recorded as its grid; None when the node
+        was checked on this grid already."""
+        vals = [self._grid_values(node, fi) for fi in room]
+        sig = tuple(tuple(v) for v in vals)
+        if node.grid == sig:
+            return None
+        node.grid = sig
+        return vals
+
+    def _full_grid(self, q, room, vals):
+        """Every point of the grid ``vals`` of the fields ``room``, the others at q."""
+        idx = np.indices([len(v) for v in vals]).reshape(len(vals), -1)
+        rows = np.repeat(q[None, :], idx.shape[1], axis=0)
+        for k, fi in enumerate(room):
+            f = self.fields[fi]
+            for r in range(idx.shape[1]):
+                f.put(rows[r], vals[k][idx[k, r]])
+        return rows
+
     def _grid_check(self, node):
         """Check a finished leaf on the grid of every cut found elsewhere.
 
@@ -749,26 +772,14 @@ class _Extraction:
             room = [fi for fi in room if self.fields[fi].ordered]
         if not room:
             return []
-        vals = [self._grid_values(node, fi) for fi in room]
-        sig = tuple(tuple(v) for v in vals)
-        if node.grid == sig:  # checked on this grid already
+        vals = self._new_grid(node, room)
+        if vals is None:  # checked on this grid already
             return []
-        node.grid = sig
-        size = 1
-        for v in vals:
-            size *= len(v)
         q = node.q
-        if size <= self.grid_cap:
-            rows = np.repeat(q[None, :], size, axis=0)
-            idx = np.indices([len(v) for v in vals]).reshape(len(vals), -1)
-            for k, fi in enumerate(room):
-                f = self.fields[fi]
-                for r in range(size):
-                    f.put(rows[r], vals[k][idx[k, r]])
+        if math.prod(len(v) for v in vals) <= self.grid_cap:
+            rows = self._full_grid(q, room, vals)
         else:
             n = max(len(v) for v in vals)
-            if not self.top_down:  # bottom-up boxes are large: at most grid_cap rows
-                n = min(n, self.grid_cap)
             # random grid points on the first check only; later rounds add the new
             # values (the rows already asked are answered from the log)
             n_rand = max(self.grid_cap - n, 0) if node.grid_round == 0 else 0
